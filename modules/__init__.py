@@ -1,0 +1,1 @@
+"""Business modules. Each declares itself in `<name>/manifest.py` (see suite.registry)."""

@@ -1,0 +1,18 @@
+"""The crm module (客户). Declares its roles; its documents and pages arrive with their issues."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from suite.registry import Manifest, RoleSpec
+
+manifest = Manifest(
+    name="crm",
+    label=_l("Customers"),
+    summary=_l("Customers and suppliers (one Party table), leads, opportunities, complaints"),
+    depends=(),
+    roles=(
+        RoleSpec("crm.sales", _l("Sales rep"), (), demo_login="sales", demo_department="sales"),
+        RoleSpec("crm.sales_manager", _l("Sales manager"), (), demo_login="sales_manager", demo_department="sales", demo_head=True),
+    ),
+)

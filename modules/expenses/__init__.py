@@ -1,0 +1,3 @@
+from .manifest import manifest
+
+__all__ = ["manifest"]

@@ -1,0 +1,14 @@
+"""The expenses module (报销). Declares its roles; its documents and pages arrive with their issues."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from suite.registry import Manifest
+
+manifest = Manifest(
+    name="expenses",
+    label=_l("Expenses"),
+    summary=_l("Business trips, expense claims, budgets"),
+    depends=(),
+)

@@ -1,0 +1,17 @@
+"""The purchasing module (采购). Declares its roles; its documents and pages arrive with their issues."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from suite.registry import Manifest, RoleSpec
+
+manifest = Manifest(
+    name="purchasing",
+    label=_l("Purchasing"),
+    summary=_l("Purchase requests, orders, receipts, invoice matching, payments"),
+    depends=("crm", "inventory"),
+    roles=(
+        RoleSpec("purchasing.buyer", _l("Buyer"), (), demo_login="buyer", demo_department="production"),
+    ),
+)

@@ -1,0 +1,1 @@
+"""Shunliu kernel: mechanisms shared by every business module (never business nouns)."""

@@ -1,0 +1,178 @@
+"""Turns every flushed insert/update/delete of an audited row into a chained event."""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Session, attributes
+
+from suite.audit.chain import GENESIS, REDACTED, event_hash, header_of, plain
+from suite.audit.models import AuditEvent
+from suite.db import DecimalType, WorkspaceScoped, utcnow
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: int | None = None
+    on_behalf_of_id: int | None = None
+
+
+_actor: contextvars.ContextVar[Actor] = contextvars.ContextVar("suite_actor", default=Actor())
+
+
+def current_actor() -> Actor:
+    return _actor.get()
+
+
+@contextlib.contextmanager
+def acting_as(user_id: int | None, on_behalf_of_id: int | None = None) -> Iterator[None]:
+    token = _actor.set(Actor(user_id, on_behalf_of_id))
+    try:
+        yield
+    finally:
+        _actor.reset(token)
+
+
+def set_actor(user_id: int | None) -> contextvars.Token[Actor]:
+    return _actor.set(Actor(user_id))
+
+
+def is_audited(obj_or_cls: Any) -> bool:
+    return bool(getattr(obj_or_cls, "__audited__", False))
+
+
+def entity_key(obj: Any) -> tuple[str, str]:
+    state = sa.inspect(obj)
+    ident = state.identity or state.mapper.primary_key_from_instance(obj)
+    return state.mapper.local_table.name, ":".join(str(v) for v in ident)
+
+
+def column_value(obj: Any, attr: Any, value: Any) -> Any:
+    """Canonical value of one column; money/qty quantised as the database stores them."""
+    if value is None:
+        return None
+    col_type = attr.columns[0].type
+    if isinstance(col_type, DecimalType):
+        return plain(col_type.process_bind_param(value, _Plain()))
+    return plain(value)
+
+
+class _Plain:
+    name = "audit"
+
+
+def snapshot(obj: Any) -> dict[str, Any]:
+    redact = getattr(obj, "__audit_redact__", frozenset())
+    mapper = sa.inspect(obj).mapper
+    out = {}
+    for attr in mapper.column_attrs:
+        value = column_value(obj, attr, getattr(obj, attr.key))
+        out[attr.key] = REDACTED if attr.key in redact and value is not None else value
+    return out
+
+
+def changes(obj: Any) -> dict[str, list[Any]]:
+    redact = getattr(obj, "__audit_redact__", frozenset())
+    mapper = sa.inspect(obj).mapper
+    out = {}
+    for attr in mapper.column_attrs:
+        hist = attributes.get_history(obj, attr.key, passive=attributes.PASSIVE_NO_INITIALIZE)
+        if not hist.has_changes():
+            continue
+        old = column_value(obj, attr, hist.deleted[0]) if hist.deleted else None
+        new = column_value(obj, attr, hist.added[0]) if hist.added else None
+        if old == new and hist.deleted:
+            continue
+        if attr.key in redact:
+            old, new = REDACTED, REDACTED
+        out[attr.key] = [old, new]
+    return out
+
+
+def workspace_of(obj: Any) -> int | None:
+    if isinstance(obj, WorkspaceScoped):
+        return obj.workspace_id
+    return None
+
+
+def append(
+    session: Session,
+    *,
+    workspace_id: int | None,
+    entity_type: str,
+    entity_id: str,
+    action: str,
+    payload: dict[str, Any],
+    context: dict[str, Any] | None = None,
+    heads: dict[tuple[str, str], tuple[int, str]] | None = None,
+) -> dict[str, Any]:
+    """Append one event to the record's chain, inside the caller's transaction."""
+    table = AuditEvent.__table__
+    key = (entity_type, entity_id)
+    if heads is not None and key in heads:
+        seq, prev = heads[key]
+    else:
+        row = session.connection().execute(
+            sa.select(table.c.seq, table.c.hash)
+            .where(table.c.entity_type == entity_type, table.c.entity_id == entity_id)
+            .order_by(table.c.seq.desc())
+            .limit(1)
+        ).first()
+        seq, prev = (row.seq, row.hash) if row else (0, GENESIS)
+    actor = _actor.get()
+    values = {
+        "workspace_id": workspace_id,
+        "entity_type": entity_type,
+        "entity_id": entity_id,
+        "seq": seq + 1,
+        "action": action,
+        "actor_id": actor.user_id,
+        "on_behalf_of_id": actor.on_behalf_of_id,
+        "occurred_at": utcnow(),
+        "context": context or {},
+        "payload": payload,
+        "prev_hash": prev,
+    }
+    values["hash"] = event_hash(prev, header_of(values), payload)
+    session.connection().execute(sa.insert(table), [values])
+    if heads is not None:
+        heads[key] = (seq + 1, values["hash"])
+    return values
+
+
+@event.listens_for(Session, "before_flush")
+def _snapshot_deleted(session: Session, flush_context: Any, instances: Any) -> None:
+    # Load deleted rows' values while they still exist; after the DELETE they cannot be read.
+    pending = session.info.setdefault("audit_deleted", {})
+    for obj in session.deleted:
+        if is_audited(obj):
+            pending[id(obj)] = (entity_key(obj), workspace_of(obj), snapshot(obj))
+
+
+@event.listens_for(Session, "after_flush")
+def _record_flush(session: Session, flush_context: Any) -> None:
+    heads: dict[tuple[str, str], tuple[int, str]] = {}
+    for obj in list(session.new):
+        if is_audited(obj):
+            etype, eid = entity_key(obj)
+            append(session, workspace_id=workspace_of(obj), entity_type=etype, entity_id=eid,
+                   action="create", payload={"values": snapshot(obj)}, heads=heads)
+    for obj in list(session.dirty):
+        if is_audited(obj) and session.is_modified(obj, include_collections=False):
+            diff = changes(obj)
+            if diff:
+                etype, eid = entity_key(obj)
+                append(session, workspace_id=workspace_of(obj), entity_type=etype, entity_id=eid,
+                       action="update", payload={"changes": diff}, heads=heads)
+    deleted = session.info.pop("audit_deleted", {})
+    for obj in list(session.deleted):
+        if is_audited(obj) and id(obj) in deleted:
+            (etype, eid), ws, values = deleted[id(obj)]
+            append(session, workspace_id=ws, entity_type=etype, entity_id=eid,
+                   action="delete", payload={"values": values}, heads=heads)

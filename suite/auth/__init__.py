@@ -1,0 +1,1 @@
+"""Users, workspace memberships, departments, roles and permissions; login and admin pages."""

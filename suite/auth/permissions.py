@@ -1,0 +1,54 @@
+"""Permission checks: `<module>.<object>.<action>` strings granted by the member's roles."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import abort, g
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+ALL = "*"
+
+
+def current_permissions() -> frozenset[str]:
+    """The permissions of the current member in the current workspace (cached per request)."""
+    cached = g.get("_suite_permissions")
+    if cached is not None:
+        return cached
+    membership = g.get("membership")
+    perms: set[str] = set()
+    if membership is not None:
+        for role in membership.roles:
+            perms.update(role.permissions or ())
+    g._suite_permissions = frozenset(perms)
+    return g._suite_permissions
+
+
+def has_permission(permission: str) -> bool:
+    perms = current_permissions()
+    return ALL in perms or permission in perms
+
+
+def require(permission: str) -> Callable[[F], F]:
+    """View decorator: 403 unless the member holds `permission` (login is checked first)."""
+
+    def decorator(view: F) -> F:
+        @functools.wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            from flask_login import current_user
+
+            from suite.extensions import login_manager
+
+            if not current_user.is_authenticated or g.get("membership") is None:
+                return login_manager.unauthorized()
+            if not has_permission(permission):
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.required_permission = permission  # type: ignore[attr-defined]
+        return wrapped  # type: ignore[return-value]
+
+    return decorator

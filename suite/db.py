@@ -1,0 +1,100 @@
+"""The SQLAlchemy base: naming convention, column types every module shares, `db`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, registry
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """Timezone-aware UTC datetimes on every database (SQLite stores them naive)."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use suite.db.utcnow() or an aware value")
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC)
+
+
+class DecimalType(sa.types.TypeDecorator):
+    """`Numeric(p, s)` as `Decimal` everywhere; SQLite keeps the exact text."""
+
+    impl = sa.Numeric
+    cache_ok = True
+
+    def __init__(self, precision: int, scale: int) -> None:
+        super().__init__(precision=precision, scale=scale, asdecimal=True)
+        self.scale = scale
+
+    def load_dialect_impl(self, dialect: Any) -> Any:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(sa.String(40))
+        return dialect.type_descriptor(sa.Numeric(self.impl.precision, self.scale))
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Any:
+        if value is None:
+            return None
+        quantum = Decimal(1).scaleb(-self.scale)
+        value = Decimal(value).quantize(quantum)
+        return str(value) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Any) -> Decimal | None:
+        return None if value is None else Decimal(value)
+
+
+def Money() -> DecimalType:  # noqa: N802 - reads like a column type
+    return DecimalType(14, 2)
+
+
+def Qty() -> DecimalType:  # noqa: N802
+    return DecimalType(14, 3)
+
+
+class Base(DeclarativeBase):
+    registry = registry(
+        metadata=sa.MetaData(naming_convention=NAMING_CONVENTION),
+        type_annotation_map={dt.datetime: UTCDateTime()},
+    )
+
+
+db = SQLAlchemy(model_class=Base)
+
+
+class WorkspaceScoped:
+    """Mixin for every business row: carries `workspace_id`, filtered on every ORM query.
+
+    The filter and the default come from `suite.tenancy`; rows are audited unless the class sets
+    `__audited__ = False`.
+    """
+
+    __audited__ = True
+
+    @declared_attr
+    def workspace_id(cls) -> Mapped[int]:  # noqa: N805
+        return mapped_column(sa.ForeignKey("workspace.id", ondelete="CASCADE"), index=True)

@@ -1,0 +1,98 @@
+"""Background work: `enqueue()` sends to RQ when `SUITE_REDIS_URL` is set, else runs inline.
+
+Jobs are registered by name in manifests (`jobs={"name": "pkg.mod:func"}`) or passed as
+`"pkg.mod:func"` targets; they take plain ids. The scheduler loop runs periodic tasks; the
+database, never Redis, is the record of what is due (ARCHITECTURE 4.4).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, current_app, has_app_context
+
+from suite import tenancy
+
+log = logging.getLogger(__name__)
+
+
+def _target(name: str) -> Callable[..., Any]:
+    from suite.registry import resolve
+
+    registry = current_app.extensions["suite.registry"]
+    return registry.jobs[name] if name in registry.jobs else resolve(name)
+
+
+def execute(name: str, workspace_id: int, *args: Any) -> Any:
+    """Run a job inside an app context and its workspace; commits or rolls back."""
+    if not has_app_context():
+        from suite.app import create_app
+
+        with create_app().app_context():
+            return execute(name, workspace_id, *args)
+    from suite.db import db
+
+    fn = _target(name)
+    with tenancy.use_workspace(workspace_id):
+        try:
+            result = fn(*args)
+            db.session.commit()
+            return result
+        except Exception:
+            db.session.rollback()
+            raise
+        finally:
+            db.session.remove()
+
+
+def queue() -> Any:
+    from redis import Redis
+    from rq import Queue
+
+    conn = Redis.from_url(current_app.config["SUITE_REDIS_URL"])
+    return Queue(current_app.config["SUITE_QUEUE"], connection=conn)
+
+
+def enqueue(name: str, *args: Any, workspace_id: int | None = None) -> Any:
+    """Run `name(*args)` in the background (RQ) or right now (embedded default)."""
+    _target(name)  # fail now, in the caller, for an unknown job
+    ws = workspace_id if workspace_id is not None else tenancy.current_workspace_id()
+    if current_app.config["SUITE_REDIS_URL"]:
+        return queue().enqueue(execute, name, ws, *args, job_timeout=600)
+    return execute(name, ws, *args)
+
+
+# --- scheduler ------------------------------------------------------------------------------------
+
+def run_periodic(app: Flask) -> None:
+    """One pass of the periodic tasks. Each task is idempotent and claims its work in the database."""
+    from suite.audit.anchor import anchor_all
+    from suite.db import db
+
+    with app.app_context():
+        try:
+            anchor_all(db.session)
+        except Exception:
+            log.exception("audit anchoring failed")
+            db.session.rollback()
+        finally:
+            db.session.remove()
+
+
+def scheduler_loop(app: Flask, stop: threading.Event | None = None) -> None:
+    interval = app.config["SUITE_SCHEDULER_INTERVAL"]
+    stop = stop or threading.Event()
+    while not stop.is_set():
+        started = time.monotonic()
+        run_periodic(app)
+        stop.wait(max(1.0, interval - (time.monotonic() - started)))
+
+
+def start_scheduler_thread(app: Flask) -> threading.Thread:
+    thread = threading.Thread(target=scheduler_loop, args=(app,), name="suite-scheduler", daemon=True)
+    thread.start()
+    return thread

@@ -1,0 +1,41 @@
+"""The kernel's own manifest: administration permissions, the cross-module roles and menus."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from suite.registry import Manifest, MenuItem, Permission, RoleSpec
+
+manifest = Manifest(
+    name="suite",
+    label=_l("Kernel"),
+    summary=_l("Workspaces, people, permissions, audit trail"),
+    models="suite.models",
+    blueprint="suite.views:bp",
+    permissions=(
+        Permission("suite.user.manage", _l("Manage users")),
+        Permission("suite.department.manage", _l("Manage departments")),
+        Permission("suite.role.manage", _l("Manage roles and permissions")),
+        Permission("suite.audit.read", _l("Read the audit trail")),
+    ),
+    roles=(
+        RoleSpec("suite.admin", _l("Administrator"), ("*",), demo_login="admin",
+                 demo_department="management"),
+        RoleSpec("suite.staff", _l("Staff"), (), demo_login="staff"),
+        RoleSpec("suite.dept_head", _l("Department head"), (), demo_login="dept_head",
+                 demo_head=True),
+        RoleSpec("suite.finance", _l("Finance"), ("suite.audit.read",), demo_login="finance",
+                 demo_department="finance", demo_head=True),
+        RoleSpec("suite.gm", _l("General manager"), ("suite.audit.read",), demo_login="gm",
+                 demo_department="management", demo_head=True),
+    ),
+    menus=(
+        MenuItem(_l("Home"), "suite.home", icon="⌂", order=0),
+        MenuItem(_l("Users"), "suite.user_list", "suite.user.manage", icon="👤", order=900),
+        MenuItem(
+            _l("Departments"), "suite.department_list", "suite.department.manage", icon="🏢", order=910
+        ),
+        MenuItem(_l("Roles"), "suite.role_list", "suite.role.manage", icon="🔑", order=920),
+        MenuItem(_l("Audit trail"), "suite.audit_list", "suite.audit.read", icon="🧾", order=930),
+    ),
+)

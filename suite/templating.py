@@ -1,0 +1,43 @@
+"""Jinja globals and filters shared by every template."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, current_app, g
+from flask_babel import get_locale
+
+from suite import i18n
+from suite.web import nav_items
+
+
+def role_label(role: Any) -> Any:
+    """A built-in role's translated label from its manifest; a custom role's own name."""
+    if role.name:
+        return role.name
+    spec = current_app.extensions["suite.registry"].roles.get(role.code)
+    return spec.label if spec else role.code
+
+
+def permission_label(code: str) -> Any:
+    perm = current_app.extensions["suite.registry"].permissions.get(code)
+    return perm.label if perm else code
+
+
+def init_templating(app: Flask) -> None:
+    app.jinja_env.filters.update(
+        money=i18n.money, number=i18n.number, datetime=i18n.datetime_local,
+    )
+    app.jinja_env.globals.update(
+        nav_items=nav_items, role_label=role_label, permission_label=permission_label,
+    )
+
+    @app.context_processor
+    def _globals() -> dict[str, Any]:
+        return {
+            "current_locale": str(get_locale() or "zh_CN"),
+            "workspace": g.get("workspace"),
+            "membership": g.get("membership"),
+            "locales": [("zh_CN", "中文"), ("en", "English")],
+            "font_warning": g.get("font_warning"),
+        }

@@ -1,0 +1,108 @@
+"""Workspaces (tenants) and the automatic scoping of every ORM query to the current one.
+
+The current workspace lives in a context variable. In a web request it is set from the logged-in
+user's membership; jobs and commands set it with `use_workspace()`. Three states:
+
+* a workspace id: every SELECT/UPDATE/DELETE on a `WorkspaceScoped` class gets
+  `workspace_id = :id`, and new rows get that `workspace_id`;
+* `NO_WORKSPACE` (an anonymous web request): scoped classes return nothing;
+* `SYSTEM` (commands, migrations, the audit verifier): no filter. Code must opt in to it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import contextvars
+from collections.abc import Iterator
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column, with_loader_criteria
+
+from suite.db import WorkspaceScoped, db, utcnow
+
+SYSTEM = -1
+NO_WORKSPACE = 0
+_current: contextvars.ContextVar[int] = contextvars.ContextVar("suite_workspace", default=SYSTEM)
+
+
+class Workspace(db.Model):
+    """A company using the suite. Numbers, settings, definitions and audit chains are per workspace."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    timezone: Mapped[str] = mapped_column(sa.String(64), default="Asia/Shanghai")
+    locale: Mapped[str] = mapped_column(sa.String(10), default="zh_CN")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Workspace {self.code}>"
+
+
+def current_workspace_id() -> int:
+    return _current.get()
+
+
+def set_workspace(workspace_id: int) -> contextvars.Token[int]:
+    return _current.set(workspace_id)
+
+
+def reset_workspace(token: contextvars.Token[int]) -> None:
+    _current.reset(token)
+
+
+@contextlib.contextmanager
+def use_workspace(workspace_id: int) -> Iterator[None]:
+    """Run a block (a job, a command, a test) as if inside `workspace_id`."""
+    token = _current.set(workspace_id)
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+@contextlib.contextmanager
+def system() -> Iterator[None]:
+    """Run a block without workspace filtering (commands, the audit verifier, login lookups)."""
+    with use_workspace(SYSTEM):
+        yield
+
+
+def scoped_models() -> list[type]:
+    return [m.class_ for m in db.Model.registry.mappers if issubclass(m.class_, WorkspaceScoped)]
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _scope_to_workspace(state: ORMExecuteState) -> None:
+    if state.is_column_load or state.execution_options.get("all_workspaces"):
+        return
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    ws = _current.get()
+    if ws == SYSTEM:
+        return
+    state.statement = state.statement.options(
+        with_loader_criteria(
+            WorkspaceScoped,
+            lambda cls: cls.workspace_id == ws,
+            include_aliases=True,
+        )
+    )
+
+
+@event.listens_for(Session, "before_flush")
+def _stamp_workspace(session: Session, flush_context: object, instances: object) -> None:
+    ws = _current.get()
+    for obj in session.new:
+        if not isinstance(obj, WorkspaceScoped):
+            continue
+        if obj.workspace_id is None:
+            if ws <= 0:
+                raise RuntimeError(
+                    f"{type(obj).__name__} has no workspace_id and no workspace is active"
+                )
+            obj.workspace_id = ws
+        elif ws > 0 and obj.workspace_id != ws:
+            raise PermissionError(f"{type(obj).__name__} belongs to another workspace")

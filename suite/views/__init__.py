@@ -1,0 +1,7 @@
+"""The kernel's pages: home, login, language, people admin, audit trail."""
+
+from flask import Blueprint
+
+bp = Blueprint("suite", __name__)
+
+from suite.views import account, admin_departments, admin_roles, admin_users, audit, home  # noqa: E402, F401

@@ -1,0 +1,35 @@
+"""Keyset pagination: `?after=<last key>`; never OFFSET, never the whole table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app, request
+
+from suite.db import db
+
+
+@dataclass
+class Page:
+    items: list[Any]
+    next_after: Any | None
+
+
+def keyset(stmt: sa.Select, key: sa.ColumnElement, *, scalars: bool = True) -> Page:
+    """Rows of `stmt` ordered by the unique `key`, after `request.args['after']`."""
+    size = current_app.config["SUITE_PAGE_SIZE"]
+    after = request.args.get("after", type=int)
+    if after is not None:
+        stmt = stmt.where(key > after)
+    stmt = stmt.order_by(key).limit(size + 1)
+    result = db.session.scalars(stmt) if scalars else db.session.execute(stmt)
+    rows = list(result)
+    more = len(rows) > size
+    rows = rows[:size]
+    last = rows[-1] if rows else None
+    next_after = None
+    if more and last is not None:
+        next_after = getattr(last, key.key) if scalars else last._mapping[key.key]
+    return Page(rows, next_after)
