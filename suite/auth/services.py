@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import current_app
@@ -18,9 +17,12 @@ from suite.registry import Registry
 from suite.tenancy import Workspace, system
 
 
-@dataclass(frozen=True)
 class Throttled(Exception):
-    minutes: int
+    """Too many failed logins for this account or address; `minutes` until the window clears."""
+
+    def __init__(self, minutes: int) -> None:
+        super().__init__(minutes)
+        self.minutes = minutes
 
 
 def _failures_since(column: sa.ColumnElement, value: str, since: dt.datetime) -> int:
