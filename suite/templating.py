@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from babel import Locale
 from flask import Flask, current_app, g
 from flask_babel import get_locale
 
@@ -24,6 +25,13 @@ def permission_label(code: str) -> Any:
     return perm.label if perm else code
 
 
+def current_locale() -> str:
+    """The selected locale as its SUITE_LOCALES code: Babel spells zh_CN as `zh_Hans_CN`."""
+    selected = get_locale()
+    codes = current_app.config["SUITE_LOCALES"]
+    return next((c for c in codes if Locale.parse(c) == selected), codes[0])
+
+
 def init_templating(app: Flask) -> None:
     app.jinja_env.filters.update(
         money=i18n.money, number=i18n.number, datetime=i18n.datetime_local,
@@ -35,7 +43,7 @@ def init_templating(app: Flask) -> None:
     @app.context_processor
     def _globals() -> dict[str, Any]:
         return {
-            "current_locale": str(get_locale() or "zh_CN"),
+            "current_locale": current_locale(),
             "workspace": g.get("workspace"),
             "membership": g.get("membership"),
             "locales": [("zh_CN", "中文"), ("en", "English")],

@@ -30,6 +30,8 @@ _current: contextvars.ContextVar[int] = contextvars.ContextVar("suite_workspace"
 class Workspace(db.Model):
     """A company using the suite. Numbers, settings, definitions and audit chains are per workspace."""
 
+    __audited__ = True
+
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(sa.String(40), unique=True)
     name: Mapped[str] = mapped_column(sa.String(200))
@@ -82,6 +84,14 @@ def _scope_to_workspace(state: ORMExecuteState) -> None:
         return
     ws = _current.get()
     if ws == SYSTEM:
+        return
+    mapper = state.bind_mapper
+    if state.is_update and state.is_executemany and mapper is not None \
+            and issubclass(mapper.class_, WorkspaceScoped):
+        # ORM bulk UPDATE by primary key (a list of parameter dicts) ignores loader criteria:
+        # scope it with a WHERE. SQLAlchemy cannot "evaluate"-synchronize such a statement.
+        state.statement = state.statement.where(mapper.class_.workspace_id == ws)
+        state.update_execution_options(synchronize_session=False)
         return
     state.statement = state.statement.options(
         with_loader_criteria(

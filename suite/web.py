@@ -21,7 +21,7 @@ def wants_fragment(target: str) -> bool:
     return is_htmx() and request.htmx.target == target and not request.htmx.history_restore_request
 
 
-def render_page(page: str, fragment: str, target: str, status: int = 200, **ctx: Any) -> Response:
+def render_page(page: str, fragment: str, target: str, /, *, status: int = 200, **ctx: Any) -> Response:
     """The fragment alone for an HTMX request aimed at `target`, else the full page."""
     template = fragment if wants_fragment(target) else page
     resp = make_response(render_template(template, **ctx), status)
@@ -30,7 +30,7 @@ def render_page(page: str, fragment: str, target: str, status: int = 200, **ctx:
     return resp
 
 
-def render_form(page: str, fragment: str, target: str, form: Any, **ctx: Any) -> Response:
+def render_form(page: str, fragment: str, target: str, form: Any, /, **ctx: Any) -> Response:
     """A form page: 422 with the messages next to the fields when it was posted and invalid."""
     status = 422 if request.method == "POST" and form.errors else 200
     return render_page(page, fragment, target, status=status, form=form, **ctx)

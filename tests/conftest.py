@@ -60,7 +60,7 @@ def wipe(app: Flask) -> None:
         db.session.remove()
         with db.engine.begin() as conn:
             if "department" in db.metadata.tables:
-                conn.execute(sa.text("UPDATE department SET head_id = NULL"))
+                conn.execute(sa.text("UPDATE department SET head_id = NULL, parent_id = NULL"))
             for table in reversed(db.metadata.sorted_tables):
                 conn.execute(table.delete())
 

@@ -77,21 +77,36 @@ def snapshot(obj: Any) -> dict[str, Any]:
     return out
 
 
-def changes(obj: Any) -> dict[str, list[Any]]:
+_UNKNOWN = object()
+
+
+def changes(session: Session, obj: Any) -> dict[str, list[Any]]:
+    """Changed columns as {key: [old, new]}; old values the session never loaded (expired after
+    a commit) are read from the row, which still holds them before the flush."""
     redact = getattr(obj, "__audit_redact__", frozenset())
     mapper = sa.inspect(obj).mapper
-    out = {}
+    raw: dict[str, tuple[Any, Any]] = {}
     for attr in mapper.column_attrs:
         hist = attributes.get_history(obj, attr.key, passive=attributes.PASSIVE_NO_INITIALIZE)
-        if not hist.has_changes():
+        if hist.added:
+            raw[attr.key] = (hist.deleted[0] if hist.deleted else _UNKNOWN, hist.added[0])
+    missing = [k for k, (old, _new) in raw.items() if old is _UNKNOWN]
+    if missing:
+        table = mapper.local_table
+        ident = sa.inspect(obj).identity
+        pk_cond = sa.and_(*(col == val for col, val in zip(mapper.primary_key, ident, strict=True)))
+        row = session.connection().execute(
+            sa.select(*(mapper.get_property(k).columns[0] for k in missing)).select_from(table).where(pk_cond)
+        ).first()
+        for k in missing:
+            raw[k] = (getattr(row, mapper.get_property(k).columns[0].key) if row else None, raw[k][1])
+    out = {}
+    for key, (old, new) in raw.items():
+        attr = mapper.get_property(key)
+        old_v, new_v = column_value(obj, attr, old), column_value(obj, attr, new)
+        if old_v == new_v:
             continue
-        old = column_value(obj, attr, hist.deleted[0]) if hist.deleted else None
-        new = column_value(obj, attr, hist.added[0]) if hist.added else None
-        if old == new and hist.deleted:
-            continue
-        if attr.key in redact:
-            old, new = REDACTED, REDACTED
-        out[attr.key] = [old, new]
+        out[key] = [REDACTED, REDACTED] if key in redact else [old_v, new_v]
     return out
 
 
@@ -147,12 +162,18 @@ def append(
 
 
 @event.listens_for(Session, "before_flush")
-def _snapshot_deleted(session: Session, flush_context: Any, instances: Any) -> None:
-    # Load deleted rows' values while they still exist; after the DELETE they cannot be read.
-    pending = session.info.setdefault("audit_deleted", {})
+def _capture_before_flush(session: Session, flush_context: Any, instances: Any) -> None:
+    # Old values and deleted rows must be read while the rows still hold them.
+    updated = session.info.setdefault("audit_updated", {})
+    for obj in session.dirty:
+        if is_audited(obj) and session.is_modified(obj, include_collections=False):
+            diff = changes(session, obj)
+            if diff:
+                updated[id(obj)] = (obj, diff)
+    deleted = session.info.setdefault("audit_deleted", {})
     for obj in session.deleted:
         if is_audited(obj):
-            pending[id(obj)] = (entity_key(obj), workspace_of(obj), snapshot(obj))
+            deleted[id(obj)] = (entity_key(obj), workspace_of(obj), snapshot(obj))
 
 
 @event.listens_for(Session, "after_flush")
@@ -163,13 +184,10 @@ def _record_flush(session: Session, flush_context: Any) -> None:
             etype, eid = entity_key(obj)
             append(session, workspace_id=workspace_of(obj), entity_type=etype, entity_id=eid,
                    action="create", payload={"values": snapshot(obj)}, heads=heads)
-    for obj in list(session.dirty):
-        if is_audited(obj) and session.is_modified(obj, include_collections=False):
-            diff = changes(obj)
-            if diff:
-                etype, eid = entity_key(obj)
-                append(session, workspace_id=workspace_of(obj), entity_type=etype, entity_id=eid,
-                       action="update", payload={"changes": diff}, heads=heads)
+    for obj, diff in session.info.pop("audit_updated", {}).values():
+        etype, eid = entity_key(obj)
+        append(session, workspace_id=workspace_of(obj), entity_type=etype, entity_id=eid,
+               action="update", payload={"changes": diff}, heads=heads)
     deleted = session.info.pop("audit_deleted", {})
     for obj in list(session.deleted):
         if is_audited(obj) and id(obj) in deleted:

@@ -77,6 +77,12 @@ def verify(session: Session | None = None) -> list[Break]:
 def _compare_rows(session: Session, replayed: dict[tuple[str, str], tuple[Any, int]]) -> Iterator[Break]:
     """A row changed outside the app no longer equals the state its chain replays to."""
     seen: set[tuple[str, str]] = set()
+    held = set(session.identity_map.keys())  # the caller's objects stay attached
+
+    def release(obj: Any) -> None:
+        if sa.inspect(obj).key not in held:
+            session.expunge(obj)  # keep memory flat over big tables
+
     for mapper in db.Model.registry.mappers:
         cls = mapper.class_
         if not is_audited(cls):
@@ -87,10 +93,12 @@ def _compare_rows(session: Session, replayed: dict[tuple[str, str], tuple[Any, i
             seen.add(key)
             where = f"{key[0]} {key[1]}"
             if key not in replayed:
+                release(obj)
                 yield Break(None, where, "row has no audit history (written outside the app)")
                 continue
             state, last_id = replayed[key]
             current = snapshot(obj)
+            release(obj)
             if state is None:
                 yield Break(last_id, where, "row exists but its history ends in a delete")
                 continue
@@ -98,7 +106,6 @@ def _compare_rows(session: Session, replayed: dict[tuple[str, str], tuple[Any, i
             if diff:
                 shown = ", ".join(f"{k}: {state.get(k)!r} -> {current[k]!r}" for k in diff[:3])
                 yield Break(last_id, where, f"row differs from its audit history after this event ({shown})")
-        session.expunge_all()
     for key, (state, last_id) in replayed.items():
         if state is not None and key not in seen:
             yield Break(last_id, f"{key[0]} {key[1]}", "row was deleted outside the app")

@@ -64,7 +64,7 @@ class UserForm(FlaskForm):
         validators=[DataRequired(), Length(min=2, max=80),
                     Regexp(r"^[A-Za-z0-9_.\-]+$", message=_l("Use letters, digits, _ . - only."))],
     )
-    display_name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    display_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
     email = StringField(_l("E-mail"), validators=[Optional(), Email(), Length(max=200)])
     password = PasswordField(_l("Password"), validators=[Optional(), Length(min=8, max=200)])
     title = StringField(_l("Job title"), validators=[Optional(), Length(max=120)])

@@ -29,6 +29,7 @@ class User(UserMixin, db.Model):
     )
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
+    __audited__ = True  # global row: its events carry no workspace
     __audit_redact__ = frozenset({"password_hash"})
 
     def get_id(self) -> str:

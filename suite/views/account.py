@@ -53,8 +53,11 @@ def login() -> Response | str:
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> Response:
+    locale = session.get("locale") or (current_user.locale if current_user.is_authenticated else None)
     logout_user()
     session.clear()
+    if locale:
+        session["locale"] = locale  # the login page stays in the language the user chose
     flash(_("You have logged out."), "success")
     return redirect(url_for("suite.login"), 303)
 
