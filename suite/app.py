@@ -45,8 +45,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from suite.i18n import select_locale, select_timezone
 
-    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone,
-                   default_translation_directories=os.path.join(ROOT, "translations"))
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        timezone_selector=select_timezone,
+        default_translation_directories=os.path.join(ROOT, "translations"),
+    )
 
     from suite.manifest import manifest as kernel_manifest
     from suite.registry import load_modules
@@ -68,8 +72,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app.config.setdefault("SUITE_CJK_FONT", cjk_font_available())
     if not app.config["SUITE_CJK_FONT"]:
-        app.logger.warning("No CJK font found: Chinese text in PDFs would print as empty boxes. "
-                           "Install fonts-noto-cjk.")
+        app.logger.warning(
+            "No CJK font found: Chinese text in PDFs would print as empty boxes. "
+            "Install fonts-noto-cjk."
+        )
     if app.config["SUITE_SCHEDULER_INPROCESS"] and not app.testing:
         from suite.jobs import start_scheduler_thread
 

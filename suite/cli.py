@@ -30,8 +30,11 @@ def seed_demo_cmd() -> None:
 
     ws, created = seed_demo()
     click.echo(f"demo workspace {ws.name!r}: {'created' if created else 'already there'}")
-    logins = ", ".join(spec.demo_login for spec in current_app.extensions["suite.registry"].roles.values()
-                       if spec.demo_login)
+    logins = ", ".join(
+        spec.demo_login
+        for spec in current_app.extensions["suite.registry"].roles.values()
+        if spec.demo_login
+    )
     click.echo(f"logins: {logins}  password: {DEMO_PASSWORD}")
 
 
@@ -53,8 +56,17 @@ def create_admin_cmd(code: str, name: str | None, login: str, password: str) -> 
             ws = create_workspace(code, name or code, registry)
     with use_workspace(ws.id):
         admin = db.session.scalar(sa.select(Role).where(Role.code == "suite.admin"))
-        save_member(None, login=login, display_name=login, email=None, password=password,
-                    department_id=None, manager_id=None, role_ids=[admin.id], active=True)
+        save_member(
+            None,
+            login=login,
+            display_name=login,
+            email=None,
+            password=password,
+            department_id=None,
+            manager_id=None,
+            role_ids=[admin.id],
+            active=True,
+        )
     db.session.commit()
     click.echo(f"administrator {login} created in workspace {code}")
 

@@ -34,8 +34,15 @@ DEFAULTS: dict[str, Any] = {
     "SUITE_LOCALES": ["zh_CN", "en"],
     # Modules loaded from the `modules` package, in any order (depends decides).
     "SUITE_MODULES": [
-        "crm", "inventory", "purchasing", "orders", "expenses", "projects", "hr",
-        "inspections", "stores",
+        "crm",
+        "inventory",
+        "purchasing",
+        "orders",
+        "expenses",
+        "projects",
+        "hr",
+        "inspections",
+        "stores",
     ],
     # Jobs: RQ when a Redis URL is set, inline (same process) otherwise.
     "SUITE_REDIS_URL": None,

@@ -37,8 +37,9 @@ def seed_demo() -> tuple[Workspace, bool]:
         depts = {}
         for key, name in DEPARTMENTS.items():
             dept = db.session.scalar(sa.select(Department).where(Department.name == name))
-            depts[key] = dept or save_department(None, name=name, parent_id=None, head_id=None,
-                                                 sort=len(depts))
+            depts[key] = dept or save_department(
+                None, name=name, parent_id=None, head_id=None, sort=len(depts)
+            )
         members: dict[str, Membership] = {}
         for code, spec in registry.roles.items():
             if not spec.demo_login:
@@ -46,10 +47,16 @@ def seed_demo() -> tuple[Workspace, bool]:
             member = _member(spec.demo_login)
             if member is None:
                 member = save_member(
-                    None, login=spec.demo_login, display_name=spec.demo_login,
-                    email=f"{spec.demo_login}@demo.shunliu.local", password=DEMO_PASSWORD,
-                    department_id=depts[spec.demo_department].id, manager_id=None,
-                    role_ids=[roles[code].id, roles["suite.staff"].id], active=True)
+                    None,
+                    login=spec.demo_login,
+                    display_name=spec.demo_login,
+                    email=f"{spec.demo_login}@demo.shunliu.local",
+                    password=DEMO_PASSWORD,
+                    department_id=depts[spec.demo_department].id,
+                    manager_id=None,
+                    role_ids=[roles[code].id, roles["suite.staff"].id],
+                    active=True,
+                )
             members[code] = member
             dept = depts[spec.demo_department]
             if spec.demo_head and dept.head_id is None:
@@ -65,7 +72,8 @@ def seed_demo() -> tuple[Workspace, bool]:
 
 def _member(login: str) -> Membership | None:
     return db.session.scalar(
-        sa.select(Membership).join(User, User.id == Membership.user_id).where(User.login == login))
+        sa.select(Membership).join(User, User.id == Membership.user_id).where(User.login == login)
+    )
 
 
 def _link_managers(members: object, depts: dict[str, Department]) -> None:
@@ -79,4 +87,3 @@ def _link_managers(members: object, depts: dict[str, Department]) -> None:
         manager = head if head and head != member.id else (top if top != member.id else None)
         member.manager_id = manager
     db.session.flush()
-

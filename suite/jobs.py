@@ -68,8 +68,9 @@ def enqueue(name: str, *args: Any, workspace_id: int | None = None) -> Any:
 
 # --- scheduler ------------------------------------------------------------------------------------
 
+
 def run_periodic(app: Flask) -> None:
-    """One pass of the periodic tasks. Each task is idempotent and claims its work in the database."""
+    """One pass of the periodic tasks; each is idempotent and claims its work in the database."""
     from suite.audit.anchor import anchor_all
     from suite.db import db
 
@@ -93,6 +94,8 @@ def scheduler_loop(app: Flask, stop: threading.Event | None = None) -> None:
 
 
 def start_scheduler_thread(app: Flask) -> threading.Thread:
-    thread = threading.Thread(target=scheduler_loop, args=(app,), name="suite-scheduler", daemon=True)
+    thread = threading.Thread(
+        target=scheduler_loop, args=(app,), name="suite-scheduler", daemon=True
+    )
     thread.start()
     return thread

@@ -19,23 +19,47 @@ manifest = Manifest(
         Permission("suite.audit.read", _l("Read the audit trail")),
     ),
     roles=(
-        RoleSpec("suite.admin", _l("Administrator"), ("*",), demo_login="admin",
-                 demo_department="management"),
+        RoleSpec(
+            "suite.admin",
+            _l("Administrator"),
+            ("*",),
+            demo_login="admin",
+            demo_department="management",
+        ),
         RoleSpec("suite.staff", _l("Staff"), (), demo_login="staff"),
-        RoleSpec("suite.dept_head", _l("Department head"), (), demo_login="dept_head",
-                 demo_head=True),
-        RoleSpec("suite.finance", _l("Finance"), ("suite.audit.read",), demo_login="finance",
-                 demo_department="finance", demo_head=True),
-        RoleSpec("suite.gm", _l("General manager"), ("suite.audit.read",), demo_login="gm",
-                 demo_department="management", demo_head=True),
+        RoleSpec(
+            "suite.dept_head", _l("Department head"), (), demo_login="dept_head", demo_head=True
+        ),
+        RoleSpec(
+            "suite.finance",
+            _l("Finance"),
+            ("suite.audit.read",),
+            demo_login="finance",
+            demo_department="finance",
+            demo_head=True,
+        ),
+        RoleSpec(
+            "suite.gm",
+            _l("General manager"),
+            ("suite.audit.read",),
+            demo_login="gm",
+            demo_department="management",
+            demo_head=True,
+        ),
     ),
     menus=(
-        MenuItem(_l("Home"), "suite.home", icon="⌂", order=0),
-        MenuItem(_l("Users"), "suite.user_list", "suite.user.manage", icon="👤", order=900),
+        MenuItem(_l("Home"), "suite.home", icon="home", order=0),
+        MenuItem(_l("Users"), "suite.user_list", "suite.user.manage", icon="users", order=900),
         MenuItem(
-            _l("Departments"), "suite.department_list", "suite.department.manage", icon="🏢", order=910
+            _l("Departments"),
+            "suite.department_list",
+            "suite.department.manage",
+            icon="departments",
+            order=910,
         ),
-        MenuItem(_l("Roles"), "suite.role_list", "suite.role.manage", icon="🔑", order=920),
-        MenuItem(_l("Audit trail"), "suite.audit_list", "suite.audit.read", icon="🧾", order=930),
+        MenuItem(_l("Roles"), "suite.role_list", "suite.role.manage", icon="roles", order=920),
+        MenuItem(
+            _l("Audit trail"), "suite.audit_list", "suite.audit.read", icon="audit", order=930
+        ),
     ),
 )

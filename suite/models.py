@@ -5,6 +5,13 @@ from suite.auth.models import Department, LoginAttempt, Membership, MembershipRo
 from suite.tenancy import Workspace
 
 __all__ = [
-    "AuditAnchor", "AuditEvent", "Department", "LoginAttempt", "Membership", "MembershipRole",
-    "Role", "User", "Workspace",
+    "AuditAnchor",
+    "AuditEvent",
+    "Department",
+    "LoginAttempt",
+    "Membership",
+    "MembershipRole",
+    "Role",
+    "User",
+    "Workspace",
 ]

@@ -14,8 +14,13 @@ def cjk_font_available() -> bool:
     if fc_list is None:
         return False
     try:
-        out = subprocess.run([fc_list, ":lang=zh", "family"], capture_output=True, text=True,  # noqa: S603
-                             timeout=10, check=False).stdout
+        out = subprocess.run(  # noqa: S603 - fixed argv, no shell
+            [fc_list, ":lang=zh", "family"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return False
     return bool(out.strip())

@@ -40,7 +40,7 @@ class MenuItem:
     label: Any
     endpoint: str
     permission: str | None = None
-    icon: str = "•"
+    icon: str = "dot"  # a symbol id in static/img/icons.svg, or a short text glyph
     order: int = 100
 
 
@@ -122,7 +122,9 @@ def load_manifests(names: Iterable[str], package: str = "modules") -> list[Manif
     for name in names:
         manifest = resolve(f"{package}.{name}.manifest:manifest")
         if not isinstance(manifest, Manifest) or manifest.name != name:
-            raise ManifestError(f"{package}.{name}.manifest:manifest must be Manifest(name={name!r})")
+            raise ManifestError(
+                f"{package}.{name}.manifest:manifest must be Manifest(name={name!r})"
+            )
         manifests.append(manifest)
     return manifests
 

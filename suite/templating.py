@@ -34,10 +34,14 @@ def current_locale() -> str:
 
 def init_templating(app: Flask) -> None:
     app.jinja_env.filters.update(
-        money=i18n.money, number=i18n.number, datetime=i18n.datetime_local,
+        money=i18n.money,
+        number=i18n.number,
+        datetime=i18n.datetime_local,
     )
     app.jinja_env.globals.update(
-        nav_items=nav_items, role_label=role_label, permission_label=permission_label,
+        nav_items=nav_items,
+        role_label=role_label,
+        permission_label=permission_label,
     )
 
     @app.context_processor

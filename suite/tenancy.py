@@ -12,8 +12,8 @@ user's membership; jobs and commands set it with `use_workspace()`. Three states
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import contextvars
+import datetime as dt
 from collections.abc import Iterator
 
 import sqlalchemy as sa
@@ -28,7 +28,7 @@ _current: contextvars.ContextVar[int] = contextvars.ContextVar("suite_workspace"
 
 
 class Workspace(db.Model):
-    """A company using the suite. Numbers, settings, definitions and audit chains are per workspace."""
+    """A company. Numbers, settings, definitions and audit chains are per workspace."""
 
     __audited__ = True
 
@@ -86,8 +86,12 @@ def _scope_to_workspace(state: ORMExecuteState) -> None:
     if ws == SYSTEM:
         return
     mapper = state.bind_mapper
-    if state.is_update and state.is_executemany and mapper is not None \
-            and issubclass(mapper.class_, WorkspaceScoped):
+    if (
+        state.is_update
+        and state.is_executemany
+        and mapper is not None
+        and issubclass(mapper.class_, WorkspaceScoped)
+    ):
         # ORM bulk UPDATE by primary key (a list of parameter dicts) ignores loader criteria:
         # scope it with a WHERE. SQLAlchemy cannot "evaluate"-synchronize such a statement.
         state.statement = state.statement.where(mapper.class_.workspace_id == ws)

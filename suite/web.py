@@ -5,7 +5,17 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, flash, g, make_response, redirect, render_template, request, url_for
+from flask import (
+    Flask,
+    Response,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -21,7 +31,9 @@ def wants_fragment(target: str) -> bool:
     return is_htmx() and request.htmx.target == target and not request.htmx.history_restore_request
 
 
-def render_page(page: str, fragment: str, target: str, /, *, status: int = 200, **ctx: Any) -> Response:
+def render_page(
+    page: str, fragment: str, target: str, /, *, status: int = 200, **ctx: Any
+) -> Response:
     """The fragment alone for an HTMX request aimed at `target`, else the full page."""
     template = fragment if wants_fragment(target) else page
     resp = make_response(render_template(template, **ctx), status)
@@ -85,7 +97,9 @@ def error_response(code: int, message: str | None = None) -> Response:
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError) -> Response:
-        return error_response(400, _("Your form expired or was sent from elsewhere. Reload the page and try again."))
+        return error_response(
+            400, _("Your form expired or was sent from elsewhere. Reload the page and try again.")
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:

@@ -1,7 +1,8 @@
 """Shared fixtures: the app on a migrated SQLite file, a CSRF-aware client, factories.
 
 Every test starts from empty tables. Factories are fixtures returning callables with overrides:
-`make_workspace("acme")`, `make_member(ws, "alice", roles=["suite.admin"])`, `login_as(client, ...)`.
+`make_workspace("acme")`, `make_member(ws, "alice", roles=("suite.admin",))`,
+`login_as(client, "alice")`.
 """
 
 from __future__ import annotations
@@ -66,11 +67,11 @@ def wipe(app: Flask) -> None:
 
 
 @pytest.fixture(scope="session")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+def app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
     base = tmp_path_factory.mktemp("suite")
     app = make_app(f"sqlite:///{base / 'test.sqlite3'}", str(base / "instance"))
     migrate_up(app)
-    yield app
+    return app
 
 
 @pytest.fixture(autouse=True)
@@ -94,7 +95,7 @@ class Client(FlaskClient):
     def csrf_token(self) -> str:
         resp = self.get("/login") if not self._logged_in() else self.get("/")
         html = resp.get_data(as_text=True)
-        match = re.search(r'hx-headers=\'(\{[^\']*\})\'', html)
+        match = re.search(r"hx-headers=\'(\{[^\']*\})\'", html)
         assert match, f"no hx-headers on the page (status {resp.status_code})"
         return json.loads(match.group(1))["X-CSRFToken"]
 
@@ -135,9 +136,13 @@ def new_client(app: Flask) -> Callable[[], Client]:
 def make_workspace(app: Flask) -> Callable[..., Workspace]:
     from suite.auth.services import create_workspace
 
-    def make(code: str = "acme", name: str | None = None, timezone: str = "Asia/Shanghai") -> Workspace:
+    def make(
+        code: str = "acme", name: str | None = None, timezone: str = "Asia/Shanghai"
+    ) -> Workspace:
         with app.app_context(), system():
-            ws = create_workspace(code, name or code.title(), app.extensions["suite.registry"], timezone)
+            ws = create_workspace(
+                code, name or code.title(), app.extensions["suite.registry"], timezone
+            )
             db.session.commit()
             db.session.refresh(ws)
             db.session.expunge(ws)
@@ -152,16 +157,31 @@ def make_member(app: Flask) -> Callable[..., int]:
     from suite.auth.models import Role
     from suite.auth.services import save_member
 
-    def make(ws: Workspace, login: str, roles: tuple[str, ...] = ("suite.staff",),
-             password: str = PASSWORD, department_id: int | None = None,
-             manager_id: int | None = None, active: bool = True, **extra: Any) -> int:
+    def make(
+        ws: Workspace,
+        login: str,
+        roles: tuple[str, ...] = ("suite.staff",),
+        password: str = PASSWORD,
+        department_id: int | None = None,
+        manager_id: int | None = None,
+        active: bool = True,
+        **extra: Any,
+    ) -> int:
         with app.app_context(), use_workspace(ws.id):
             role_ids = list(db.session.scalars(sa.select(Role.id).where(Role.code.in_(roles))))
             assert len(role_ids) == len(roles), f"unknown role in {roles}"
-            member = save_member(None, login=login, display_name=extra.pop("display_name", login.title()),
-                                 email=extra.pop("email", None), password=password,
-                                 department_id=department_id, manager_id=manager_id,
-                                 role_ids=role_ids, active=active, **extra)
+            member = save_member(
+                None,
+                login=login,
+                display_name=extra.pop("display_name", login.title()),
+                email=extra.pop("email", None),
+                password=password,
+                department_id=department_id,
+                manager_id=manager_id,
+                role_ids=role_ids,
+                active=active,
+                **extra,
+            )
             db.session.commit()
             return member.id
 
@@ -179,8 +199,12 @@ def login_as(app: Flask) -> Callable[..., Any]:
 
 
 @pytest.fixture
-def admin_client(make_workspace: Callable[..., Workspace], make_member: Callable[..., int],
-                 client: Client, login_as: Callable[..., Any]) -> Client:
+def admin_client(
+    make_workspace: Callable[..., Workspace],
+    make_member: Callable[..., int],
+    client: Client,
+    login_as: Callable[..., Any],
+) -> Client:
     ws = make_workspace("acme", "Acme 公司")
     make_member(ws, "boss", roles=("suite.admin",))
     login_as(client, "boss")

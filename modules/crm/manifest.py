@@ -1,4 +1,4 @@
-"""The crm module (客户). Declares its roles; its documents and pages arrive with their issues."""
+"""The crm module (客户): its roles; documents and pages come with their issues."""
 
 from __future__ import annotations
 
@@ -13,6 +13,13 @@ manifest = Manifest(
     depends=(),
     roles=(
         RoleSpec("crm.sales", _l("Sales rep"), (), demo_login="sales", demo_department="sales"),
-        RoleSpec("crm.sales_manager", _l("Sales manager"), (), demo_login="sales_manager", demo_department="sales", demo_head=True),
+        RoleSpec(
+            "crm.sales_manager",
+            _l("Sales manager"),
+            (),
+            demo_login="sales_manager",
+            demo_department="sales",
+            demo_head=True,
+        ),
     ),
 )

@@ -1,4 +1,4 @@
-"""The expenses module (报销). Declares its roles; its documents and pages arrive with their issues."""
+"""The expenses module (报销): its roles; documents and pages come with their issues."""
 
 from __future__ import annotations
 

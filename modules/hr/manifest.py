@@ -1,4 +1,4 @@
-"""The hr module (人事). Declares its roles; its documents and pages arrive with their issues."""
+"""The hr module (人事): its roles; documents and pages come with their issues."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ manifest = Manifest(
     summary=_l("Onboarding, leave, payroll, offboarding"),
     depends=(),
     roles=(
-        RoleSpec("hr.hr", _l("HR officer"), (), demo_login="hr", demo_department="hr", demo_head=True),
+        RoleSpec(
+            "hr.hr", _l("HR officer"), (), demo_login="hr", demo_department="hr", demo_head=True
+        ),
     ),
 )

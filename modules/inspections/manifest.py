@@ -1,4 +1,4 @@
-"""The inspections module (检查). Declares its roles; its documents and pages arrive with their issues."""
+"""The inspections module (检查): its roles; documents and pages come with their issues."""
 
 from __future__ import annotations
 
@@ -12,7 +12,19 @@ manifest = Manifest(
     summary=_l("QR-code checklists on site, findings, corrective actions"),
     depends=(),
     roles=(
-        RoleSpec("inspections.inspector", _l("Inspector"), (), demo_login="inspector", demo_department="production"),
-        RoleSpec("inspections.area_owner", _l("Area owner"), (), demo_login="area_owner", demo_department="production"),
+        RoleSpec(
+            "inspections.inspector",
+            _l("Inspector"),
+            (),
+            demo_login="inspector",
+            demo_department="production",
+        ),
+        RoleSpec(
+            "inspections.area_owner",
+            _l("Area owner"),
+            (),
+            demo_login="area_owner",
+            demo_department="production",
+        ),
     ),
 )

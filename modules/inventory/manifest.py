@@ -1,4 +1,4 @@
-"""The inventory module (库存). Declares its roles; its documents and pages arrive with their issues."""
+"""The inventory module (库存): its roles; documents and pages come with their issues."""
 
 from __future__ import annotations
 
@@ -12,6 +12,13 @@ manifest = Manifest(
     summary=_l("Items, units, warehouses, the stock ledger, stocktakes"),
     depends=(),
     roles=(
-        RoleSpec("inventory.warehouse", _l("Warehouse keeper"), (), demo_login="warehouse", demo_department="warehouse", demo_head=True),
+        RoleSpec(
+            "inventory.warehouse",
+            _l("Warehouse keeper"),
+            (),
+            demo_login="warehouse",
+            demo_department="warehouse",
+            demo_head=True,
+        ),
     ),
 )

@@ -1,4 +1,4 @@
-"""The orders module (订单). Declares its roles; its documents and pages arrive with their issues."""
+"""The orders module (订单): its roles; documents and pages come with their issues."""
 
 from __future__ import annotations
 

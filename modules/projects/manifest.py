@@ -1,4 +1,4 @@
-"""The projects module (项目). Declares its roles; its documents and pages arrive with their issues."""
+"""The projects module (项目): its roles; documents and pages come with their issues."""
 
 from __future__ import annotations
 

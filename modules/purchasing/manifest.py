@@ -1,4 +1,4 @@
-"""The purchasing module (采购). Declares its roles; its documents and pages arrive with their issues."""
+"""The purchasing module (采购): its roles; documents and pages come with their issues."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ manifest = Manifest(
     summary=_l("Purchase requests, orders, receipts, invoice matching, payments"),
     depends=("crm", "inventory"),
     roles=(
-        RoleSpec("purchasing.buyer", _l("Buyer"), (), demo_login="buyer", demo_department="production"),
+        RoleSpec(
+            "purchasing.buyer", _l("Buyer"), (), demo_login="buyer", demo_department="production"
+        ),
     ),
 )

@@ -1,4 +1,4 @@
-"""The stores module (门店). Declares its roles; its documents and pages arrive with their issues."""
+"""The stores module (门店): its roles; documents and pages come with their issues."""
 
 from __future__ import annotations
 
@@ -12,7 +12,19 @@ manifest = Manifest(
     summary=_l("Store tablets: checklists, daily sales, replenishment, shifts"),
     depends=("inventory",),
     roles=(
-        RoleSpec("stores.store_manager", _l("Store manager"), (), demo_login="store_manager", demo_department="sales"),
-        RoleSpec("stores.area_manager", _l("Area manager"), (), demo_login="area_manager", demo_department="sales"),
+        RoleSpec(
+            "stores.store_manager",
+            _l("Store manager"),
+            (),
+            demo_login="store_manager",
+            demo_department="sales",
+        ),
+        RoleSpec(
+            "stores.area_manager",
+            _l("Area manager"),
+            (),
+            demo_login="area_manager",
+            demo_department="sales",
+        ),
     ),
 )

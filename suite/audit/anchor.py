@@ -19,52 +19,77 @@ def _day_bounds(day: dt.date, tz: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
     return start.astimezone(dt.UTC), (start + dt.timedelta(days=1)).astimezone(dt.UTC)
 
 
-def anchor_of(session: Session, workspace_id: int, day: dt.date, prev_hash: str) -> tuple[int, str, str]:
+def anchor_of(
+    session: Session, workspace_id: int, day: dt.date, prev_hash: str
+) -> tuple[int, str, str]:
     """(event count, heads hash, anchor hash) for one workspace-day, from the events as stored."""
     from suite.tenancy import Workspace
 
     tz = ZoneInfo(session.get(Workspace, workspace_id).timezone)
     start, end = _day_bounds(day, tz)
     e = AuditEvent.__table__
-    in_day = sa.and_(e.c.workspace_id == workspace_id, e.c.occurred_at >= start, e.c.occurred_at < end)
+    in_day = sa.and_(
+        e.c.workspace_id == workspace_id, e.c.occurred_at >= start, e.c.occurred_at < end
+    )
     last = (
         sa.select(e.c.entity_type, e.c.entity_id, sa.func.max(e.c.seq).label("seq"))
         .where(in_day)
         .group_by(e.c.entity_type, e.c.entity_id)
         .subquery()
     )
-    rows = session.connection().execute(
-        sa.select(e.c.entity_type, e.c.entity_id, e.c.hash)
-        .join(last, sa.and_(e.c.entity_type == last.c.entity_type,
-                            e.c.entity_id == last.c.entity_id, e.c.seq == last.c.seq))
-        .order_by(e.c.entity_type, e.c.entity_id)
-    ).all()
+    rows = (
+        session.connection()
+        .execute(
+            sa.select(e.c.entity_type, e.c.entity_id, e.c.hash)
+            .join(
+                last,
+                sa.and_(
+                    e.c.entity_type == last.c.entity_type,
+                    e.c.entity_id == last.c.entity_id,
+                    e.c.seq == last.c.seq,
+                ),
+            )
+            .order_by(e.c.entity_type, e.c.entity_id)
+        )
+        .all()
+    )
     count = session.connection().execute(sa.select(sa.func.count()).where(in_day)).scalar_one()
     heads = "".join(f"{r.entity_type}:{r.entity_id}:{r.hash}\n" for r in rows)
     heads_hash = hashlib.sha256(heads.encode()).hexdigest()
-    digest = hashlib.sha256(f"{prev_hash}|{day.isoformat()}|{count}|{heads_hash}".encode()).hexdigest()
+    digest = hashlib.sha256(
+        f"{prev_hash}|{day.isoformat()}|{count}|{heads_hash}".encode()
+    ).hexdigest()
     return count, heads_hash, digest
 
 
-def anchor_workspace(session: Session, workspace_id: int, until: dt.date | None = None) -> list[AuditAnchor]:
-    """Anchor every finished day (before `until`, default today in the workspace) not yet anchored."""
+def anchor_workspace(
+    session: Session, workspace_id: int, until: dt.date | None = None
+) -> list[AuditAnchor]:
+    """Anchor each finished day before `until` (default: today there) not yet anchored."""
     from suite.tenancy import Workspace
 
     ws = session.get(Workspace, workspace_id)
     tz = ZoneInfo(ws.timezone)
     until = until or utcnow().astimezone(tz).date()
     last = session.scalars(
-        sa.select(AuditAnchor).where(AuditAnchor.workspace_id == workspace_id)
-        .order_by(AuditAnchor.day.desc()).limit(1)
+        sa.select(AuditAnchor)
+        .where(AuditAnchor.workspace_id == workspace_id)
+        .order_by(AuditAnchor.day.desc())
+        .limit(1)
         .execution_options(all_workspaces=True)
     ).first()
     if last is not None:
         day, prev = last.day + dt.timedelta(days=1), last.hash
     else:
-        first = session.connection().execute(
-            sa.select(sa.func.min(AuditEvent.__table__.c.occurred_at))
-            .where(AuditEvent.__table__.c.workspace_id == workspace_id)
-        ).scalar()
+        first = (
+            session.connection()
+            .execute(
+                sa.select(sa.func.min(AuditEvent.__table__.c.occurred_at)).where(
+                    AuditEvent.__table__.c.workspace_id == workspace_id
+                )
+            )
+            .scalar()
+        )
         if first is None:
             return []
         if first.tzinfo is None:
@@ -73,8 +98,14 @@ def anchor_workspace(session: Session, workspace_id: int, until: dt.date | None 
     made = []
     while day < until:
         count, heads_hash, digest = anchor_of(session, workspace_id, day, prev)
-        anchor = AuditAnchor(workspace_id=workspace_id, day=day, events=count,
-                             heads_hash=heads_hash, prev_hash=prev, hash=digest)
+        anchor = AuditAnchor(
+            workspace_id=workspace_id,
+            day=day,
+            events=count,
+            heads_hash=heads_hash,
+            prev_hash=prev,
+            hash=digest,
+        )
         session.add(anchor)
         made.append(anchor)
         day, prev = day + dt.timedelta(days=1), digest

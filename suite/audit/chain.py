@@ -44,7 +44,9 @@ def canonical(data: Any) -> bytes:
 
 def event_hash(prev_hash: str, header: dict[str, Any], payload: dict[str, Any]) -> str:
     payload_hash = hashlib.sha256(canonical(payload)).hexdigest()
-    return hashlib.sha256(prev_hash.encode() + canonical(header) + payload_hash.encode()).hexdigest()
+    return hashlib.sha256(
+        prev_hash.encode() + canonical(header) + payload_hash.encode()
+    ).hexdigest()
 
 
 def header_of(row: Any) -> dict[str, Any]:

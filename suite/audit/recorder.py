@@ -23,7 +23,8 @@ class Actor:
     on_behalf_of_id: int | None = None
 
 
-_actor: contextvars.ContextVar[Actor] = contextvars.ContextVar("suite_actor", default=Actor())
+_NOBODY = Actor()
+_actor: contextvars.ContextVar[Actor] = contextvars.ContextVar("suite_actor", default=_NOBODY)
 
 
 def current_actor() -> Actor:
@@ -95,11 +96,20 @@ def changes(session: Session, obj: Any) -> dict[str, list[Any]]:
         table = mapper.local_table
         ident = sa.inspect(obj).identity
         pk_cond = sa.and_(*(col == val for col, val in zip(mapper.primary_key, ident, strict=True)))
-        row = session.connection().execute(
-            sa.select(*(mapper.get_property(k).columns[0] for k in missing)).select_from(table).where(pk_cond)
-        ).first()
+        row = (
+            session.connection()
+            .execute(
+                sa.select(*(mapper.get_property(k).columns[0] for k in missing))
+                .select_from(table)
+                .where(pk_cond)
+            )
+            .first()
+        )
         for k in missing:
-            raw[k] = (getattr(row, mapper.get_property(k).columns[0].key) if row else None, raw[k][1])
+            raw[k] = (
+                getattr(row, mapper.get_property(k).columns[0].key) if row else None,
+                raw[k][1],
+            )
     out = {}
     for key, (old, new) in raw.items():
         attr = mapper.get_property(key)
@@ -133,12 +143,16 @@ def append(
     if heads is not None and key in heads:
         seq, prev = heads[key]
     else:
-        row = session.connection().execute(
-            sa.select(table.c.seq, table.c.hash)
-            .where(table.c.entity_type == entity_type, table.c.entity_id == entity_id)
-            .order_by(table.c.seq.desc())
-            .limit(1)
-        ).first()
+        row = (
+            session.connection()
+            .execute(
+                sa.select(table.c.seq, table.c.hash)
+                .where(table.c.entity_type == entity_type, table.c.entity_id == entity_id)
+                .order_by(table.c.seq.desc())
+                .limit(1)
+            )
+            .first()
+        )
         seq, prev = (row.seq, row.hash) if row else (0, GENESIS)
     actor = _actor.get()
     values = {
@@ -182,15 +196,36 @@ def _record_flush(session: Session, flush_context: Any) -> None:
     for obj in list(session.new):
         if is_audited(obj):
             etype, eid = entity_key(obj)
-            append(session, workspace_id=workspace_of(obj), entity_type=etype, entity_id=eid,
-                   action="create", payload={"values": snapshot(obj)}, heads=heads)
+            append(
+                session,
+                workspace_id=workspace_of(obj),
+                entity_type=etype,
+                entity_id=eid,
+                action="create",
+                payload={"values": snapshot(obj)},
+                heads=heads,
+            )
     for obj, diff in session.info.pop("audit_updated", {}).values():
         etype, eid = entity_key(obj)
-        append(session, workspace_id=workspace_of(obj), entity_type=etype, entity_id=eid,
-               action="update", payload={"changes": diff}, heads=heads)
+        append(
+            session,
+            workspace_id=workspace_of(obj),
+            entity_type=etype,
+            entity_id=eid,
+            action="update",
+            payload={"changes": diff},
+            heads=heads,
+        )
     deleted = session.info.pop("audit_deleted", {})
     for obj in list(session.deleted):
         if is_audited(obj) and id(obj) in deleted:
             (etype, eid), ws, values = deleted[id(obj)]
-            append(session, workspace_id=ws, entity_type=etype, entity_id=eid,
-                   action="delete", payload={"values": values}, heads=heads)
+            append(
+                session,
+                workspace_id=ws,
+                entity_type=etype,
+                entity_id=eid,
+                action="delete",
+                payload={"values": values},
+                heads=heads,
+            )

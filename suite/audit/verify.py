@@ -29,9 +29,11 @@ class Break:
 
 
 def _events(session: Session) -> Iterator[AuditEvent]:
-    stmt = sa.select(AuditEvent).order_by(
-        AuditEvent.entity_type, AuditEvent.entity_id, AuditEvent.seq
-    ).execution_options(yield_per=2000, all_workspaces=True)
+    stmt = (
+        sa.select(AuditEvent)
+        .order_by(AuditEvent.entity_type, AuditEvent.entity_id, AuditEvent.seq)
+        .execution_options(yield_per=2000, all_workspaces=True)
+    )
     yield from session.scalars(stmt)
 
 
@@ -52,12 +54,16 @@ def verify(session: Session | None = None) -> list[Break]:
     session = session or db.session
     breaks: list[Break] = []
     replayed: dict[tuple[str, str], tuple[dict[str, Any] | None, int]] = {}
-    for (etype, eid), chain in itertools.groupby(_events(session), lambda e: (e.entity_type, e.entity_id)):
+    for (etype, eid), chain in itertools.groupby(
+        _events(session), lambda e: (e.entity_type, e.entity_id)
+    ):
         prev, expected_seq, state, last_id = GENESIS, 1, None, None
         where = f"{etype} {eid}"
         for ev in chain:
             if ev.seq != expected_seq:
-                breaks.append(Break(ev.id, where, f"sequence jumps to {ev.seq}, expected {expected_seq}"))
+                breaks.append(
+                    Break(ev.id, where, f"sequence jumps to {ev.seq}, expected {expected_seq}")
+                )
                 break
             if ev.prev_hash != prev:
                 breaks.append(Break(ev.id, where, "does not link to the previous event"))
@@ -74,7 +80,9 @@ def verify(session: Session | None = None) -> list[Break]:
     return sorted(breaks, key=lambda b: (b.event_id is None, b.event_id or 0))
 
 
-def _compare_rows(session: Session, replayed: dict[tuple[str, str], tuple[Any, int]]) -> Iterator[Break]:
+def _compare_rows(
+    session: Session, replayed: dict[tuple[str, str], tuple[Any, int]]
+) -> Iterator[Break]:
     """A row changed outside the app no longer equals the state its chain replays to."""
     seen: set[tuple[str, str]] = set()
     held = set(session.identity_map.keys())  # the caller's objects stay attached
@@ -102,10 +110,14 @@ def _compare_rows(session: Session, replayed: dict[tuple[str, str], tuple[Any, i
             if state is None:
                 yield Break(last_id, where, "row exists but its history ends in a delete")
                 continue
-            diff = sorted(k for k in current if state.get(k) != current[k] and state.get(k) != REDACTED)
+            diff = sorted(
+                k for k in current if state.get(k) != current[k] and state.get(k) != REDACTED
+            )
             if diff:
                 shown = ", ".join(f"{k}: {state.get(k)!r} -> {current[k]!r}" for k in diff[:3])
-                yield Break(last_id, where, f"row differs from its audit history after this event ({shown})")
+                yield Break(
+                    last_id, where, f"row differs from its audit history after this event ({shown})"
+                )
     for key, (state, last_id) in replayed.items():
         if state is not None and key not in seen:
             yield Break(last_id, f"{key[0]} {key[1]}", "row was deleted outside the app")
@@ -116,8 +128,17 @@ def _check_anchors(session: Session) -> Iterator[Break]:
     prev: dict[int, str] = {}
     for anchor in session.scalars(stmt.execution_options(all_workspaces=True)):
         expected_prev = prev.get(anchor.workspace_id, GENESIS)
-        events, heads_hash, digest = anchor_of(session, anchor.workspace_id, anchor.day, expected_prev)
-        if anchor.prev_hash != expected_prev or digest != anchor.hash or heads_hash != anchor.heads_hash:
-            yield Break(None, f"anchor {anchor.workspace_id}/{anchor.day}",
-                        "the day's chain heads no longer match the anchor")
+        events, heads_hash, digest = anchor_of(
+            session, anchor.workspace_id, anchor.day, expected_prev
+        )
+        if (
+            anchor.prev_hash != expected_prev
+            or digest != anchor.hash
+            or heads_hash != anchor.heads_hash
+        ):
+            yield Break(
+                None,
+                f"anchor {anchor.workspace_id}/{anchor.day}",
+                "the day's chain heads no longer match the anchor",
+            )
         prev[anchor.workspace_id] = anchor.hash

@@ -48,7 +48,9 @@ def member_choices(exclude: int | None = None) -> list[tuple[int | None, str]]:
         .where(Membership.active.is_(True))
         .order_by(User.display_name)
     ).all()
-    return [(None, "—")] + [(r.id, f"{r.display_name} ({r.login})") for r in rows if r.id != exclude]
+    return [(None, "—")] + [
+        (r.id, f"{r.display_name} ({r.login})") for r in rows if r.id != exclude
+    ]
 
 
 def role_choices() -> list[tuple[int, str]]:
@@ -61,8 +63,11 @@ def role_choices() -> list[tuple[int, str]]:
 class UserForm(FlaskForm):
     login = StringField(
         _l("Login"),
-        validators=[DataRequired(), Length(min=2, max=80),
-                    Regexp(r"^[A-Za-z0-9_.\-]+$", message=_l("Use letters, digits, _ . - only."))],
+        validators=[
+            DataRequired(),
+            Length(min=2, max=80),
+            Regexp(r"^[A-Za-z0-9_.\-]+$", message=_l("Use letters, digits, _ . - only.")),
+        ],
     )
     display_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
     email = StringField(_l("E-mail"), validators=[Optional(), Email(), Length(max=200)])
@@ -86,16 +91,23 @@ class DepartmentForm(FlaskForm):
     sort = IntegerField(_l("Order"), default=0, validators=[Optional(), NumberRange(0, 9999)])
 
     def fill_choices(self, dept: Department | None = None) -> None:
-        self.parent_id.choices = [c for c in department_choices() if dept is None or c[0] != dept.id]
+        self.parent_id.choices = [
+            c for c in department_choices() if dept is None or c[0] != dept.id
+        ]
         self.head_id.choices = member_choices()
 
 
 class RoleForm(FlaskForm):
     code = StringField(
         _l("Code"),
-        validators=[DataRequired(), Length(max=80),
-                    Regexp(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$",
-                           message=_l("Use the form module.role, e.g. custom.auditor."))],
+        validators=[
+            DataRequired(),
+            Length(max=80),
+            Regexp(
+                r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$",
+                message=_l("Use the form module.role, e.g. custom.auditor."),
+            ),
+        ],
     )
     name = StringField(_l("Name"), validators=[Optional(), Length(max=120)])
     permissions = MultiCheckboxField(_l("Permissions"))

@@ -30,7 +30,10 @@ _DUMMY: dict[tuple[int, int], str] = {}
 
 
 def burn_time(password: str) -> None:
-    key = (current_app.config["SUITE_ARGON2_TIME_COST"], current_app.config["SUITE_ARGON2_MEMORY_COST"])
+    key = (
+        current_app.config["SUITE_ARGON2_TIME_COST"],
+        current_app.config["SUITE_ARGON2_MEMORY_COST"],
+    )
     if key not in _DUMMY:
         _DUMMY[key] = hash_password("not-a-real-password")
     verify_password(_DUMMY[key], password)

@@ -17,7 +17,7 @@ from suite.registry import Registry
 from suite.tenancy import Workspace, system
 
 
-class Throttled(Exception):
+class LoginThrottledError(Exception):
     """Too many failed logins for this account or address; `minutes` until the window clears."""
 
     def __init__(self, minutes: int) -> None:
@@ -26,15 +26,18 @@ class Throttled(Exception):
 
 
 def _failures_since(column: sa.ColumnElement, value: str, since: dt.datetime) -> int:
-    return db.session.scalar(
-        sa.select(sa.func.count()).select_from(LoginAttempt).where(
-            column == value, LoginAttempt.at >= since, LoginAttempt.success.is_(False)
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(LoginAttempt)
+            .where(column == value, LoginAttempt.at >= since, LoginAttempt.success.is_(False))
         )
-    ) or 0
+        or 0
+    )
 
 
 def check_throttle(login: str, ip: str) -> None:
-    """Raise `Throttled` when the account or the address failed too often in the window."""
+    """Raise `LoginThrottledError` when the account or address failed too often lately."""
     cfg = current_app.config
     window = dt.timedelta(seconds=cfg["SUITE_LOGIN_WINDOW_SECONDS"])
     since = utcnow() - window
@@ -44,7 +47,7 @@ def check_throttle(login: str, ip: str) -> None:
     )
     if too_many:
         minutes = max(1, int(window.total_seconds() // 60))
-        raise Throttled(minutes)
+        raise LoginThrottledError(minutes)
 
 
 def authenticate(login: str, password: str, ip: str) -> User | None:
@@ -53,8 +56,9 @@ def authenticate(login: str, password: str, ip: str) -> User | None:
     with system():
         check_throttle(login, ip)
         user = db.session.scalar(
-            sa.select(User).where(sa.or_(sa.func.lower(User.login) == login,
-                                         sa.func.lower(User.email) == login))
+            sa.select(User).where(
+                sa.or_(sa.func.lower(User.login) == login, sa.func.lower(User.email) == login)
+            )
         )
         if user is None:
             burn_time(password)
@@ -68,30 +72,42 @@ def authenticate(login: str, password: str, ip: str) -> User | None:
 
 def memberships_of(user: User) -> list[Membership]:
     with system():
-        return list(db.session.scalars(
-            sa.select(Membership).join(Workspace, Workspace.id == Membership.workspace_id)
-            .where(Membership.user_id == user.id, Membership.active.is_(True))
-            .order_by(Workspace.name)
-        ))
+        return list(
+            db.session.scalars(
+                sa.select(Membership)
+                .join(Workspace, Workspace.id == Membership.workspace_id)
+                .where(Membership.user_id == user.id, Membership.active.is_(True))
+                .order_by(Workspace.name)
+            )
+        )
 
 
 # --- workspaces and roles -----------------------------------------------------------------------
 
+
 def sync_roles(workspace: Workspace, registry: Registry) -> dict[str, Role]:
     """Create the manifests' built-in roles in a workspace (existing ones keep admin edits)."""
-    existing = {r.code: r for r in db.session.scalars(
-        sa.select(Role).where(Role.workspace_id == workspace.id))}
+    existing = {
+        r.code: r
+        for r in db.session.scalars(sa.select(Role).where(Role.workspace_id == workspace.id))
+    }
     for code, spec in registry.roles.items():
         if code not in existing:
-            role = Role(workspace_id=workspace.id, code=code, permissions=list(spec.permissions),
-                        builtin=True)
+            role = Role(
+                workspace_id=workspace.id,
+                code=code,
+                permissions=list(spec.permissions),
+                builtin=True,
+            )
             db.session.add(role)
             existing[code] = role
     db.session.flush()
     return existing
 
 
-def create_workspace(code: str, name: str, registry: Registry, timezone: str = "Asia/Shanghai") -> Workspace:
+def create_workspace(
+    code: str, name: str, registry: Registry, timezone: str = "Asia/Shanghai"
+) -> Workspace:
     ws = Workspace(code=code, name=name, timezone=timezone)
     db.session.add(ws)
     db.session.flush()
@@ -99,8 +115,14 @@ def create_workspace(code: str, name: str, registry: Registry, timezone: str = "
     return ws
 
 
-def save_role(role: Role | None, *, code: str, name: str | None, permissions: Iterable[str],
-              registry: Registry) -> Role:
+def save_role(
+    role: Role | None,
+    *,
+    code: str,
+    name: str | None,
+    permissions: Iterable[str],
+    registry: Registry,
+) -> Role:
     unknown = [p for p in permissions if p != "*" and p not in registry.permissions]
     if unknown:
         raise DomainError(_("Unknown permission: %(p)s", p=", ".join(unknown)), "permissions")
@@ -117,6 +139,7 @@ def save_role(role: Role | None, *, code: str, name: str | None, permissions: It
 
 
 # --- members ------------------------------------------------------------------------------------
+
 
 def save_member(
     membership: Membership | None,
@@ -135,17 +158,26 @@ def save_member(
     login = login.strip().lower()
     email = (email or "").strip().lower() or None
     with system():
-        clash = db.session.scalar(sa.select(User).where(
-            sa.or_(sa.func.lower(User.login) == login,
-                   sa.and_(User.email.is_not(None), sa.func.lower(User.email) == (email or "")))))
+        clash = db.session.scalar(
+            sa.select(User).where(
+                sa.or_(
+                    sa.func.lower(User.login) == login,
+                    sa.and_(User.email.is_not(None), sa.func.lower(User.email) == (email or "")),
+                )
+            )
+        )
     if clash is not None and (membership is None or clash.id != membership.user_id):
         field = "login" if clash.login.lower() == login else "email"
         raise DomainError(_("This login or e-mail is already taken."), field)
     if membership is None:
         if not password:
             raise DomainError(_("A new user needs a password."), "password")
-        user = User(login=login, display_name=display_name, email=email,
-                    password_hash=hash_password(password))
+        user = User(
+            login=login,
+            display_name=display_name,
+            email=email,
+            password_hash=hash_password(password),
+        )
         db.session.add(user)
         db.session.flush()
         membership = Membership(user_id=user.id)
@@ -170,11 +202,17 @@ def save_member(
 
 def set_roles(membership: Membership, role_ids: Iterable[int]) -> None:
     wanted = set(role_ids)
-    valid = set(db.session.scalars(sa.select(Role.id).where(Role.id.in_(wanted)))) if wanted else set()
+    valid = (
+        set(db.session.scalars(sa.select(Role.id).where(Role.id.in_(wanted)))) if wanted else set()
+    )
     if wanted - valid:
         raise DomainError(_("Unknown role."), "role_ids")
-    current = {mr.role_id: mr for mr in db.session.scalars(
-        sa.select(MembershipRole).where(MembershipRole.membership_id == membership.id))}
+    current = {
+        mr.role_id: mr
+        for mr in db.session.scalars(
+            sa.select(MembershipRole).where(MembershipRole.membership_id == membership.id)
+        )
+    }
     for role_id in wanted - current.keys():
         db.session.add(MembershipRole(membership_id=membership.id, role_id=role_id))
     for role_id in current.keys() - wanted:
@@ -185,17 +223,24 @@ def set_roles(membership: Membership, role_ids: Iterable[int]) -> None:
 
 # --- departments --------------------------------------------------------------------------------
 
-def save_department(dept: Department | None, *, name: str, parent_id: int | None,
-                    head_id: int | None, sort: int = 0) -> Department:
+
+def save_department(
+    dept: Department | None, *, name: str, parent_id: int | None, head_id: int | None, sort: int = 0
+) -> Department:
     if dept is not None and parent_id is not None:
         node = db.session.get(Department, parent_id)
         while node is not None:
             if node.id == dept.id:
                 raise DomainError(_("A department cannot be inside itself."), "parent_id")
             node = node.parent
-    dup = db.session.scalar(sa.select(Department.id).where(
-        Department.name == name, Department.parent_id.is_(parent_id) if parent_id is None
-        else Department.parent_id == parent_id))
+    dup = db.session.scalar(
+        sa.select(Department.id).where(
+            Department.name == name,
+            Department.parent_id.is_(parent_id)
+            if parent_id is None
+            else Department.parent_id == parent_id,
+        )
+    )
     if dup is not None and (dept is None or dup != dept.id):
         raise DomainError(_("A department with this name exists at this level."), "name")
     if dept is None:
@@ -208,7 +253,9 @@ def save_department(dept: Department | None, *, name: str, parent_id: int | None
 
 def department_tree() -> list[tuple[Department, int]]:
     """Departments in tree order with their depth (one query)."""
-    rows = list(db.session.scalars(sa.select(Department).order_by(Department.sort, Department.name)))
+    rows = list(
+        db.session.scalars(sa.select(Department).order_by(Department.sort, Department.name))
+    )
     children: dict[int | None, list[Department]] = {}
     for d in rows:
         children.setdefault(d.parent_id, []).append(d)

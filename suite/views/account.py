@@ -8,7 +8,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from suite.auth.forms import LoginForm
-from suite.auth.services import Throttled, authenticate, memberships_of
+from suite.auth.services import LoginThrottledError, authenticate, memberships_of
 from suite.db import db
 from suite.views import bp
 from suite.web import redirect_to, safe_next
@@ -30,10 +30,14 @@ def login() -> Response | str:
         if form.validate():
             try:
                 user = authenticate(form.login.data, form.password.data, client_ip())
-            except Throttled as exc:
+            except LoginThrottledError as exc:
                 status = 429
-                form.login.errors.append(_(
-                    "Too many failed attempts. Try again in %(minutes)d minutes.", minutes=exc.minutes))
+                form.login.errors.append(
+                    _(
+                        "Too many failed attempts. Try again in %(minutes)d minutes.",
+                        minutes=exc.minutes,
+                    )
+                )
             else:
                 if user is not None and memberships_of(user):
                     session.clear()  # new session id: no fixation
@@ -46,14 +50,19 @@ def login() -> Response | str:
                         resp.headers["HX-Redirect"] = next_url
                         return resp
                     return redirect(next_url, 303)
-                form.password.errors.append(_("Wrong login or password, or the account is disabled."))
+                form.password.errors.append(
+                    _("Wrong login or password, or the account is disabled.")
+                )
     return current_app.make_response(
-        (render_template("auth/login.html", form=form, next_url=next_url), status))
+        (render_template("auth/login.html", form=form, next_url=next_url), status)
+    )
 
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> Response:
-    locale = session.get("locale") or (current_user.locale if current_user.is_authenticated else None)
+    locale = session.get("locale") or (
+        current_user.locale if current_user.is_authenticated else None
+    )
     logout_user()
     session.clear()
     if locale:

@@ -20,16 +20,25 @@ from suite.web import redirect_to, render_form, render_page
 @bp.route("/admin/departments")
 @require("suite.department.manage")
 def department_list() -> Response:
-    return render_page("admin/department_list.html", "admin/_department_tree.html",
-                       "department-tree", tree=department_tree())
+    return render_page(
+        "admin/department_list.html",
+        "admin/_department_tree.html",
+        "department-tree",
+        tree=department_tree(),
+    )
 
 
 def _save(form: DepartmentForm, dept: Department | None) -> Response | None:
     if not form.validate_on_submit():
         return None
     try:
-        dept = save_department(dept, name=form.name.data.strip(), parent_id=form.parent_id.data,
-                               head_id=form.head_id.data, sort=form.sort.data or 0)
+        dept = save_department(
+            dept,
+            name=form.name.data.strip(),
+            parent_id=form.parent_id.data,
+            head_id=form.head_id.data,
+            sort=form.sort.data or 0,
+        )
     except DomainError as exc:
         db.session.rollback()
         getattr(form, exc.field or "name").errors.append(exc.message)
@@ -44,8 +53,13 @@ def department_new() -> Response:
     form = DepartmentForm()
     form.fill_choices()
     return _save(form, None) or render_form(
-        "admin/department_form.html", "admin/_department_form.html", "department-form", form,
-        dept=None, events=[])
+        "admin/department_form.html",
+        "admin/_department_form.html",
+        "department-form",
+        form,
+        dept=None,
+        events=[],
+    )
 
 
 @bp.route("/admin/departments/<int:department_id>", methods=["GET", "POST"])
@@ -55,5 +69,10 @@ def department_edit(department_id: int) -> Response:
     form = DepartmentForm(obj=dept)
     form.fill_choices(dept)
     return _save(form, dept) or render_form(
-        "admin/department_form.html", "admin/_department_form.html", "department-form", form,
-        dept=dept, events=timeline_for("department", dept.id))
+        "admin/department_form.html",
+        "admin/_department_form.html",
+        "department-form",
+        form,
+        dept=dept,
+        events=timeline_for("department", dept.id),
+    )

@@ -38,8 +38,13 @@ def _save(form: RoleForm, role: Role | None) -> Response | None:
     if role is not None and "*" in role.permissions:
         perms.append("*")  # the administrator role keeps "everything"
     try:
-        role = save_role(role, code=role.code if role else form.code.data, name=form.name.data,
-                         permissions=perms, registry=registry)
+        role = save_role(
+            role,
+            code=role.code if role else form.code.data,
+            name=form.name.data,
+            permissions=perms,
+            registry=registry,
+        )
     except DomainError as exc:
         db.session.rollback()
         getattr(form, exc.field or "code").errors.append(exc.message)
@@ -54,7 +59,8 @@ def role_new() -> Response:
     form = RoleForm()
     form.permissions.choices = _permission_choices()
     return _save(form, None) or render_form(
-        "admin/role_form.html", "admin/_role_form.html", "role-form", form, role=None, events=[])
+        "admin/role_form.html", "admin/_role_form.html", "role-form", form, role=None, events=[]
+    )
 
 
 @bp.route("/admin/roles/<int:role_id>", methods=["GET", "POST"])
@@ -67,5 +73,10 @@ def role_edit(role_id: int) -> Response:
     if request.method == "GET":
         form.permissions.data = [p for p in role.permissions if p != "*"]
     return _save(form, role) or render_form(
-        "admin/role_form.html", "admin/_role_form.html", "role-form", form, role=role,
-        events=timeline_for("role", role.id))
+        "admin/role_form.html",
+        "admin/_role_form.html",
+        "role-form",
+        form,
+        role=role,
+        events=timeline_for("role", role.id),
+    )

@@ -33,8 +33,11 @@ def user_list() -> Response:
     stmt = sa.select(Membership).join(User, User.id == Membership.user_id)
     if q:
         like = f"%{q.lower()}%"
-        stmt = stmt.where(sa.or_(sa.func.lower(User.login).like(like),
-                                 sa.func.lower(User.display_name).like(like)))
+        stmt = stmt.where(
+            sa.or_(
+                sa.func.lower(User.login).like(like), sa.func.lower(User.display_name).like(like)
+            )
+        )
     page = keyset(stmt, Membership.id)
     return render_page("admin/user_list.html", "admin/_user_rows.html", "user-rows", page=page, q=q)
 
@@ -44,10 +47,17 @@ def _save(form: UserForm, member: Membership | None) -> Response | None:
         return None
     try:
         member = save_member(
-            member, login=form.login.data, display_name=form.display_name.data,
-            email=form.email.data, password=form.password.data,
-            department_id=form.department_id.data, manager_id=form.manager_id.data,
-            role_ids=form.role_ids.data or [], active=form.active.data, title=form.title.data)
+            member,
+            login=form.login.data,
+            display_name=form.display_name.data,
+            email=form.email.data,
+            password=form.password.data,
+            department_id=form.department_id.data,
+            manager_id=form.manager_id.data,
+            role_ids=form.role_ids.data or [],
+            active=form.active.data,
+            title=form.title.data,
+        )
     except DomainError as exc:
         db.session.rollback()
         getattr(form, exc.field or "login").errors.append(exc.message)
@@ -62,7 +72,8 @@ def user_new() -> Response:
     form = UserForm()
     form.fill_choices()
     return _save(form, None) or render_form(
-        "admin/user_form.html", "admin/_user_form.html", "user-form", form, member=None, events=[])
+        "admin/user_form.html", "admin/_user_form.html", "user-form", form, member=None, events=[]
+    )
 
 
 @bp.route("/admin/users/<int:membership_id>", methods=["GET", "POST"])
@@ -78,5 +89,10 @@ def user_edit(membership_id: int) -> Response:
         form.title.data = member.title
     form.fill_choices(member.id)
     return _save(form, member) or render_form(
-        "admin/user_form.html", "admin/_user_form.html", "user-form", form, member=member,
-        events=timeline_for("membership", member.id))
+        "admin/user_form.html",
+        "admin/_user_form.html",
+        "user-form",
+        form,
+        member=member,
+        events=timeline_for("membership", member.id),
+    )

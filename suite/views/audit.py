@@ -24,5 +24,10 @@ def audit_list() -> Response:
         stmt = stmt.where(AuditEvent.id < before)
     events = list(db.session.scalars(stmt))
     next_before = events[size - 1].id if len(events) > size else None
-    return render_page("admin/audit_list.html", "admin/_audit_rows.html", "audit-rows",
-                       items=entries(events[:size]), next_before=next_before)
+    return render_page(
+        "admin/audit_list.html",
+        "admin/_audit_rows.html",
+        "audit-rows",
+        items=entries(events[:size]),
+        next_before=next_before,
+    )

@@ -20,9 +20,17 @@ def test_admin_creates_a_user_who_can_log_in(app, admin_client, new_client, logi
     ws = admin_client.workspace
     with app.app_context(), use_workspace(ws.id):
         staff = db.session.scalar(sa.select(Role.id).where(Role.code == "suite.staff"))
-    resp = admin_client.form("/admin/users/new", {
-        "login": "Dora", "display_name": "Dora 多拉", "email": "dora@example.com",
-        "password": "long-enough-pw", "role_ids": [staff], "active": "y"})
+    resp = admin_client.form(
+        "/admin/users/new",
+        {
+            "login": "Dora",
+            "display_name": "Dora 多拉",
+            "email": "dora@example.com",
+            "password": "long-enough-pw",
+            "role_ids": [staff],
+            "active": "y",
+        },
+    )
     assert resp.status_code == 303
     assert resp.headers["Location"].startswith("/admin/users/")
     dora = new_client()
@@ -32,8 +40,10 @@ def test_admin_creates_a_user_who_can_log_in(app, admin_client, new_client, logi
 
 def test_invalid_user_form_is_422_with_messages_and_writes_nothing(app, admin_client):
     users, members = count(app, User), count(app, Membership)
-    resp = admin_client.form("/admin/users/new", {"login": "bad login!", "display_name": "",
-                                                  "email": "not-an-email", "password": "short"})
+    resp = admin_client.form(
+        "/admin/users/new",
+        {"login": "bad login!", "display_name": "", "email": "not-an-email", "password": "short"},
+    )
     assert resp.status_code == 422
     html = resp.get_data(as_text=True)
     for field in ("login", "display_name", "email", "password"):
@@ -52,16 +62,18 @@ def test_new_user_without_password_is_refused(app, admin_client):
 def test_duplicate_login_is_refused_next_to_the_field(app, admin_client, make_member):
     make_member(admin_client.workspace, "taken")
     users = count(app, User)
-    resp = admin_client.form("/admin/users/new", {"login": "TAKEN", "display_name": "X",
-                                                  "password": "long-enough-pw"})
+    resp = admin_client.form(
+        "/admin/users/new", {"login": "TAKEN", "display_name": "X", "password": "long-enough-pw"}
+    )
     assert resp.status_code == 422
     assert 'id="err-login"' in resp.get_data(as_text=True)
     assert count(app, User) == users
 
 
 def test_htmx_form_error_returns_the_form_fragment_with_422(admin_client):
-    resp = admin_client.htmx("POST", "/admin/users/new", target="user-form",
-                             data={"login": "", "display_name": ""})
+    resp = admin_client.htmx(
+        "POST", "/admin/users/new", target="user-form", data={"login": "", "display_name": ""}
+    )
     assert resp.status_code == 422
     html = resp.get_data(as_text=True)
     assert html.lstrip().startswith('<form id="user-form"')
@@ -71,8 +83,9 @@ def test_htmx_form_error_returns_the_form_fragment_with_422(admin_client):
 def test_user_cannot_be_their_own_manager(app, admin_client, make_member):
     ws = admin_client.workspace
     amy = make_member(ws, "amy")
-    resp = admin_client.form(f"/admin/users/{amy}", {"login": "amy", "display_name": "Amy",
-                                                     "manager_id": amy})
+    resp = admin_client.form(
+        f"/admin/users/{amy}", {"login": "amy", "display_name": "Amy", "manager_id": amy}
+    )
     assert resp.status_code == 422  # not even offered as a choice
 
 
@@ -92,7 +105,9 @@ def test_department_tree_with_head_and_cycle_refused(app, admin_client, make_mem
     html = admin_client.get("/admin/departments").get_data(as_text=True)
     assert html.index("Production") < html.index("Line 1")
     assert 'class="depth-1"' in html
-    resp = admin_client.form(f"/admin/departments/{prod_id}", {"name": "Production", "parent_id": line_id})
+    resp = admin_client.form(
+        f"/admin/departments/{prod_id}", {"name": "Production", "parent_id": line_id}
+    )
     assert resp.status_code == 422
     assert "inside itself" in resp.get_data(as_text=True) or "自身" in resp.get_data(as_text=True)
     with app.app_context(), use_workspace(ws.id):
@@ -133,7 +148,9 @@ def test_user_list_paginates_by_keyset_and_searches(app, admin_client, make_memb
         assert len(re.findall(r'id="user-\d+-row"', page1)) == 3
         assert "after=" in page1
         after = re.search(r"after=(\d+)", page1).group(1)
-        page2 = admin_client.get(f"/admin/users?after={after}", headers={"HX-Request": "true", "HX-Target": "user-rows"})
+        page2 = admin_client.get(
+            f"/admin/users?after={after}", headers={"HX-Request": "true", "HX-Target": "user-rows"}
+        )
         html2 = page2.get_data(as_text=True)
         assert html2.lstrip().startswith('<tbody id="user-rows"')
         assert len(re.findall(r'id="user-\d+-row"', html2)) == 3  # 6 members in all: boss + 5

@@ -17,9 +17,13 @@ from suite.tenancy import system, use_workspace
 
 
 def events(entity_type, entity_id):
-    return list(db.session.scalars(
-        sa.select(AuditEvent).where(AuditEvent.entity_type == entity_type,
-                                    AuditEvent.entity_id == str(entity_id)).order_by(AuditEvent.seq)))
+    return list(
+        db.session.scalars(
+            sa.select(AuditEvent)
+            .where(AuditEvent.entity_type == entity_type, AuditEvent.entity_id == str(entity_id))
+            .order_by(AuditEvent.seq)
+        )
+    )
 
 
 def test_insert_update_delete_form_one_chain_with_actor_and_diffs(ctx, make_workspace, make_member):
@@ -73,7 +77,9 @@ def test_verify_audit_detects_a_row_altered_in_the_database(app, ctx, make_works
     ok = _cli(app, "verify-audit")
     assert ok.exit_code == 0, ok.output
     assert "audit trail OK" in ok.output
-    db.session.execute(sa.text("UPDATE department SET name = 'Fraud' WHERE id = :id"), {"id": dept_id})
+    db.session.execute(
+        sa.text("UPDATE department SET name = 'Fraud' WHERE id = :id"), {"id": dept_id}
+    )
     db.session.commit()
     bad = _cli(app, "verify-audit")
     assert bad.exit_code == 1
@@ -86,8 +92,12 @@ def test_verify_audit_detects_an_edited_event_and_names_it(app, ctx, make_worksp
     with use_workspace(ws.id):
         save_department(None, name="A", parent_id=None, head_id=None)
         db.session.commit()
-    target = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.entity_type == "role").order_by(AuditEvent.id))
-    db.session.execute(sa.text("UPDATE audit_event SET actor_id = 4242 WHERE id = :id"), {"id": target.id})
+    target = db.session.scalar(
+        sa.select(AuditEvent).where(AuditEvent.entity_type == "role").order_by(AuditEvent.id)
+    )
+    db.session.execute(
+        sa.text("UPDATE audit_event SET actor_id = 4242 WHERE id = :id"), {"id": target.id}
+    )
     db.session.commit()
     bad = _cli(app, "verify-audit")
     assert bad.exit_code == 1
@@ -106,8 +116,10 @@ def test_verify_audit_detects_a_deleted_event_and_rows_without_history(app, ctx,
         db.session.commit()
         middle = events("department", d.id)[1]
     db.session.execute(sa.text("DELETE FROM audit_event WHERE id = :id"), {"id": middle.id})
-    db.session.execute(sa.text(
-        "INSERT INTO department (name, sort, workspace_id) VALUES ('Ghost', 0, :ws)"), {"ws": ws.id})
+    db.session.execute(
+        sa.text("INSERT INTO department (name, sort, workspace_id) VALUES ('Ghost', 0, :ws)"),
+        {"ws": ws.id},
+    )
     db.session.commit()
     found = [str(b) for b in verify()]
     assert any("sequence jumps to 3, expected 2" in f for f in found)
@@ -131,7 +143,9 @@ def test_daily_anchor_hashes_each_days_chain_heads(app, ctx, make_workspace, mon
     assert anchors[1].prev_hash == anchors[0].hash
     assert anchor_all(db.session) == 0  # idempotent
     assert verify() == []
-    db.session.execute(sa.text("UPDATE audit_anchor SET heads_hash = 'x' WHERE id = :id"), {"id": anchors[0].id})
+    db.session.execute(
+        sa.text("UPDATE audit_anchor SET heads_hash = 'x' WHERE id = :id"), {"id": anchors[0].id}
+    )
     db.session.commit()
     assert any("anchor" in str(b) for b in verify())
 

@@ -56,7 +56,9 @@ def test_disabled_user_account_cannot_log_in(client, make_workspace, make_member
     assert client.form("/login", {"login": "bob", "password": PASSWORD}).status_code == 422
 
 
-def test_disabling_a_member_ends_their_session(app, new_client, make_workspace, make_member, login_as):
+def test_disabling_a_member_ends_their_session(
+    app, new_client, make_workspace, make_member, login_as
+):
     ws = make_workspace()
     make_member(ws, "boss", roles=("suite.admin",))
     bob = make_member(ws, "bob")
@@ -64,7 +66,9 @@ def test_disabling_a_member_ends_their_session(app, new_client, make_workspace, 
     login_as(boss_c, "boss")
     login_as(bob_c, "bob")
     assert bob_c.get("/").status_code == 200
-    resp = boss_c.form(f"/admin/users/{bob}", {"login": "bob", "display_name": "Bob", "role_ids": []})
+    resp = boss_c.form(
+        f"/admin/users/{bob}", {"login": "bob", "display_name": "Bob", "role_ids": []}
+    )
     assert resp.status_code == 303
     assert bob_c.get("/").status_code == 302
 
@@ -77,7 +81,9 @@ def test_failed_logins_are_rate_limited_per_account(client, make_workspace, make
         assert client.form("/login", {"login": "alice", "password": "bad"}).status_code == 422
     resp = client.form("/login", {"login": "alice", "password": PASSWORD})
     assert resp.status_code == 429
-    assert "Try again in 15 minutes" in resp.get_data(as_text=True) or "15 分钟" in resp.get_data(as_text=True)
+    assert "Try again in 15 minutes" in resp.get_data(as_text=True) or "15 分钟" in resp.get_data(
+        as_text=True
+    )
     assert client.get("/").status_code == 302  # the right password did not get through
 
 
@@ -90,15 +96,21 @@ def test_failed_logins_are_rate_limited_per_address(client, make_workspace, make
     assert client.form("/login", {"login": "carol", "password": PASSWORD}).status_code == 429
     other = app.test_client()
     other.__class__ = client.__class__
-    resp = other.form("/login", {"login": "carol", "password": PASSWORD},
-                      environ_base={"REMOTE_ADDR": "10.9.9.9"})
+    resp = other.form(
+        "/login", {"login": "carol", "password": PASSWORD}, environ_base={"REMOTE_ADDR": "10.9.9.9"}
+    )
     assert resp.status_code == 303
 
 
 def test_next_redirect_is_same_site_only(client, make_workspace, make_member):
     ws = make_workspace()
     make_member(ws, "alice")
-    for bad in ["https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:alert(1)"]:
+    for bad in [
+        "https://evil.example/",
+        "//evil.example/x",
+        "/\\evil.example",
+        "javascript:alert(1)",
+    ]:
         resp = client.form(f"/login?next={bad}", {"login": "alice", "password": PASSWORD})
         assert resp.headers["Location"] == "/", bad
         client.form("/logout")
@@ -122,7 +134,9 @@ def test_remember_me_sets_a_persistent_httponly_cookie(client, make_workspace, m
     remember = [c for c in cookies if c.startswith("remember_token=")]
     assert remember and "HttpOnly" in remember[0] and "Expires=" in remember[0]
     session_cookie = [c for c in cookies if c.startswith("shunliu_session=")]
-    assert session_cookie and "HttpOnly" in session_cookie[0] and "SameSite=Lax" in session_cookie[0]
+    assert (
+        session_cookie and "HttpOnly" in session_cookie[0] and "SameSite=Lax" in session_cookie[0]
+    )
 
 
 def test_passwords_are_stored_as_argon2id(ctx, make_workspace, make_member):

@@ -17,7 +17,9 @@ ADMIN_PAGES = {
 }
 
 
-def test_post_without_csrf_token_is_refused_and_changes_nothing(client, make_workspace, make_member):
+def test_post_without_csrf_token_is_refused_and_changes_nothing(
+    client, make_workspace, make_member
+):
     ws = make_workspace()
     make_member(ws, "alice")
     resp = client.post("/login", data={"login": "alice", "password": PASSWORD})
@@ -31,8 +33,11 @@ def test_htmx_post_needs_the_header_token(admin_client):
     resp = admin_client.post("/admin/departments/new", data=data, headers={"HX-Request": "true"})
     assert resp.status_code == 400
     assert "<html" not in resp.get_data(as_text=True)  # an error fragment, not a page
-    resp = admin_client.post("/admin/departments/new", data=data,
-                             headers={"HX-Request": "true", "X-CSRFToken": admin_client.csrf_token()})
+    resp = admin_client.post(
+        "/admin/departments/new",
+        data=data,
+        headers={"HX-Request": "true", "X-CSRFToken": admin_client.csrf_token()},
+    )
     assert resp.status_code == 204
     assert resp.headers["HX-Location"] == "/admin/departments"
 
@@ -48,7 +53,11 @@ def test_every_unsafe_route_is_csrf_protected(app, admin_client):
         unsafe = rule.methods - {"GET", "HEAD", "OPTIONS"}
         if not unsafe:
             continue
-        url = rule.rule.replace("<int:membership_id>", "1").replace("<int:department_id>", "1").replace("<int:role_id>", "1")
+        url = (
+            rule.rule.replace("<int:membership_id>", "1")
+            .replace("<int:department_id>", "1")
+            .replace("<int:role_id>", "1")
+        )
         assert admin_client.post(url, data={}).status_code == 400, url
 
 
@@ -73,20 +82,27 @@ def test_permission_matrix(url, role, allowed, client, make_workspace, make_memb
     assert resp.status_code == expected
     if expected == 403:
         assert resp.headers["Content-Type"].startswith("text/html")
-        post = client.form(url, {"name": "x", "login": "x", "display_name": "x", "code": "x.y"}) \
-            if not url.endswith(("users", "departments", "roles", "audit")) else None
+        post = (
+            client.form(url, {"name": "x", "login": "x", "display_name": "x", "code": "x.y"})
+            if not url.endswith(("users", "departments", "roles", "audit"))
+            else None
+        )
         if post is not None:
             assert post.status_code == 403
 
 
-def test_permission_granted_by_a_custom_role_takes_effect(app, admin_client, make_member, new_client, login_as):
+def test_permission_granted_by_a_custom_role_takes_effect(
+    app, admin_client, make_member, new_client, login_as
+):
     ws = admin_client.workspace
     make_member(ws, "clerk")
     clerk = new_client()
     login_as(clerk, "clerk")
     assert clerk.get("/admin/departments").status_code == 403
-    resp = admin_client.form("/admin/roles/new", {"code": "custom.org", "name": "Org keeper",
-                                                  "permissions": ["suite.department.manage"]})
+    resp = admin_client.form(
+        "/admin/roles/new",
+        {"code": "custom.org", "name": "Org keeper", "permissions": ["suite.department.manage"]},
+    )
     assert resp.status_code == 303
     import sqlalchemy as sa
 
@@ -97,8 +113,12 @@ def test_permission_granted_by_a_custom_role_takes_effect(app, admin_client, mak
     with app.app_context(), use_workspace(ws.id):
         role_id = db.session.scalar(sa.select(Role.id).where(Role.code == "custom.org"))
         staff_id = db.session.scalar(sa.select(Role.id).where(Role.code == "suite.staff"))
-        member_id = db.session.scalar(sa.select(Membership.id).join(User).where(User.login == "clerk"))
-    resp = admin_client.form(f"/admin/users/{member_id}", {
-        "login": "clerk", "display_name": "Clerk", "role_ids": [role_id, staff_id], "active": "y"})
+        member_id = db.session.scalar(
+            sa.select(Membership.id).join(User).where(User.login == "clerk")
+        )
+    resp = admin_client.form(
+        f"/admin/users/{member_id}",
+        {"login": "clerk", "display_name": "Clerk", "role_ids": [role_id, staff_id], "active": "y"},
+    )
     assert resp.status_code == 303
     assert clerk.get("/admin/departments").status_code == 200

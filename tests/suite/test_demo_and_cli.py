@@ -9,8 +9,22 @@ from suite.db import db
 from suite.demo import DEMO_PASSWORD, DEPARTMENTS
 from suite.tenancy import Workspace, system, use_workspace
 
-ROLES_LOGINS = ["staff", "dept_head", "finance", "gm", "buyer", "warehouse", "sales", "sales_manager",
-                "hr", "inspector", "area_owner", "store_manager", "area_manager", "admin"]
+ROLES_LOGINS = [
+    "staff",
+    "dept_head",
+    "finance",
+    "gm",
+    "buyer",
+    "warehouse",
+    "sales",
+    "sales_manager",
+    "hr",
+    "inspector",
+    "area_owner",
+    "store_manager",
+    "area_manager",
+    "admin",
+]
 
 
 def test_seed_demo_is_idempotent_and_every_role_can_log_in(app, new_client):
@@ -22,7 +36,9 @@ def test_seed_demo_is_idempotent_and_every_role_can_log_in(app, new_client):
     with app.app_context(), system():
         ws = db.session.scalar(sa.select(Workspace).where(Workspace.code == "demo"))
         assert ws.name == "Demo Co. 演示公司"
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(Membership)) == len(ROLES_LOGINS)
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Membership)) == len(
+            ROLES_LOGINS
+        )
         names = set(db.session.scalars(sa.select(Department.name)))
         assert names == set(DEPARTMENTS.values())
     for login in ROLES_LOGINS:
@@ -37,8 +53,11 @@ def test_demo_reporting_lines(app):
     with app.app_context():
         ws, _ = seed_demo()
         with use_workspace(ws.id):
+
             def member(login):
-                return db.session.scalar(sa.select(Membership).join(User).where(User.login == login))
+                return db.session.scalar(
+                    sa.select(Membership).join(User).where(User.login == login)
+                )
 
             staff, head, gm = member("staff"), member("dept_head"), member("gm")
             assert staff.department.name.startswith("Production")
@@ -50,8 +69,18 @@ def test_demo_reporting_lines(app):
 
 def test_create_admin_command(app, new_client):
     result = app.test_cli_runner().invoke(
-        args=["suite", "create-admin", "--workspace", "newco", "--name", "New Co", "--login", "root"],
-        input="a-strong-password\na-strong-password\n")
+        args=[
+            "suite",
+            "create-admin",
+            "--workspace",
+            "newco",
+            "--name",
+            "New Co",
+            "--login",
+            "root",
+        ],
+        input="a-strong-password\na-strong-password\n",
+    )
     assert result.exit_code == 0, result.output
     c = new_client()
     assert c.form("/login", {"login": "root", "password": "a-strong-password"}).status_code == 303

@@ -15,7 +15,9 @@ def test_migrations_from_empty_equal_the_models(tmp_path):
     app = make_app(f"sqlite:///{tmp_path / 'm.sqlite3'}", str(tmp_path / "inst"))
     migrate_up(app)
     with app.app_context(), db.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata)
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata
+        )
     assert diff == []
 
 

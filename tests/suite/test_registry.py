@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
-from suite.registry import Manifest, ManifestError, MenuItem, Permission, RoleSpec, load_modules, order_by_depends
+from suite.registry import (
+    Manifest,
+    ManifestError,
+    MenuItem,
+    Permission,
+    RoleSpec,
+    load_modules,
+    order_by_depends,
+)
 
 
 def m(name, depends=(), **kw):
@@ -50,12 +58,35 @@ def test_all_nine_modules_load_with_their_roles(app):
     registry = app.extensions["suite.registry"]
     names = [x.name for x in registry.manifests]
     assert names[0] == "suite"
-    assert set(names) == {"suite", "crm", "inventory", "purchasing", "orders", "expenses", "projects",
-                          "hr", "inspections", "stores"}
+    assert set(names) == {
+        "suite",
+        "crm",
+        "inventory",
+        "purchasing",
+        "orders",
+        "expenses",
+        "projects",
+        "hr",
+        "inspections",
+        "stores",
+    }
     logins = {r.demo_login for r in registry.roles.values()}
-    assert logins == {"staff", "dept_head", "finance", "gm", "buyer", "warehouse", "sales",
-                      "sales_manager", "hr", "inspector", "area_owner", "store_manager",
-                      "area_manager", "admin"}
+    assert logins == {
+        "staff",
+        "dept_head",
+        "finance",
+        "gm",
+        "buyer",
+        "warehouse",
+        "sales",
+        "sales_manager",
+        "hr",
+        "inspector",
+        "area_owner",
+        "store_manager",
+        "area_manager",
+        "admin",
+    }
 
 
 def test_flask_suite_modules_lists_what_each_module_adds(app):

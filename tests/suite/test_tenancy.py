@@ -32,8 +32,13 @@ def two_workspaces(app, make_workspace, make_member):
     with app.app_context(), use_workspace(b.id):
         dept = save_department(None, name=f"{SECRET} dept", parent_id=None, head_id=head)
         save_department(None, name=f"{SECRET} child", parent_id=dept.id, head_id=None)
-        save_role(None, code="beta.secret", name=f"{SECRET} role", permissions=[],
-                  registry=app.extensions["suite.registry"])
+        save_role(
+            None,
+            code="beta.secret",
+            name=f"{SECRET} role",
+            permissions=[],
+            registry=app.extensions["suite.registry"],
+        )
         db.session.commit()
     make_member(b, "beta_staff", display_name=f"{SECRET} staff")
     return a, b
@@ -100,18 +105,25 @@ def _routes(app):
 def _model_for_arg(arg):
     tables = {m.__table__.name: m for m in scoped_models()}
     assert arg.endswith("_id") and arg[:-3] in tables, (
-        f"route argument {arg!r} must be named <table>_id of a workspace-scoped table")
+        f"route argument {arg!r} must be named <table>_id of a workspace-scoped table"
+    )
     return tables[arg[:-3]]
 
 
-def test_every_route_with_an_id_answers_404_for_another_workspaces_rows(app, two_workspaces, client, login_as):
+def test_every_route_with_an_id_answers_404_for_another_workspaces_rows(
+    app, two_workspaces, client, login_as
+):
     a, b = two_workspaces
     login_as(client, "boss")
     b_rows = rows_of(app, b.id)
     before = rows_of(app, b.id)
     checked = 0
     for rule in _routes(app):
-        int_args = [arg for arg, conv in rule._converters.items() if conv.__class__.__name__ == "IntegerConverter"]
+        int_args = [
+            arg
+            for arg, conv in rule._converters.items()
+            if conv.__class__.__name__ == "IntegerConverter"
+        ]
         if not int_args:
             continue
         for arg in int_args:
@@ -156,7 +168,9 @@ def test_every_list_page_shows_nothing_of_another_workspace(app, two_workspaces,
     with app.app_context(), system():
         from suite.audit.models import AuditEvent
 
-        b_events = set(db.session.scalars(sa.select(AuditEvent.id).where(AuditEvent.workspace_id == b.id)))
+        b_events = set(
+            db.session.scalars(sa.select(AuditEvent.id).where(AuditEvent.workspace_id == b.id))
+        )
     shown = {int(i) for i in re.findall(r'id="audit-(\d+)-row"', html)}
     assert shown and not shown & b_events
 
@@ -177,21 +191,35 @@ def test_search_does_not_find_another_workspaces_users(two_workspaces, client, l
         (lambda ids: "/admin/departments/new", "head_id"),
     ],
 )
-def test_foreign_ids_in_a_form_are_refused_with_422(app, two_workspaces, client, login_as, url_of, field):
+def test_foreign_ids_in_a_form_are_refused_with_422(
+    app, two_workspaces, client, login_as, url_of, field
+):
     a, b = two_workspaces
     login_as(client, "boss")
     with app.app_context(), system():
         b_dept = db.session.scalar(sa.select(Department.id).where(Department.workspace_id == b.id))
-        b_member = db.session.scalar(sa.select(Membership.id).where(Membership.workspace_id == b.id))
+        b_member = db.session.scalar(
+            sa.select(Membership.id).where(Membership.workspace_id == b.id)
+        )
         b_role = db.session.scalar(sa.select(Role.id).where(Role.workspace_id == b.id))
-        amy = db.session.scalar(sa.select(Membership.id).where(
-            Membership.workspace_id == a.id, Membership.user.has(login="amy")))
-    foreign = {"department_id": b_dept, "manager_id": b_member, "role_ids": b_role,
-               "parent_id": b_dept, "head_id": b_member}[field]
+        amy = db.session.scalar(
+            sa.select(Membership.id).where(
+                Membership.workspace_id == a.id, Membership.user.has(login="amy")
+            )
+        )
+    foreign = {
+        "department_id": b_dept,
+        "manager_id": b_member,
+        "role_ids": b_role,
+        "parent_id": b_dept,
+        "head_id": b_member,
+    }[field]
     before_a, before_b = rows_of(app, a.id), rows_of(app, b.id)
     data = {"login": "amy", "display_name": "Amy", "name": "Dept X", field: foreign}
     resp = client.form(url_of({"amy": amy}), data)
     assert resp.status_code == 422
-    assert f'id="err-{field}' in resp.get_data(as_text=True) or f'id="field-{field}' in resp.get_data(as_text=True)
+    assert f'id="err-{field}' in resp.get_data(
+        as_text=True
+    ) or f'id="field-{field}' in resp.get_data(as_text=True)
     assert rows_of(app, a.id) == before_a
     assert rows_of(app, b.id) == before_b

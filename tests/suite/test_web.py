@@ -9,7 +9,9 @@ def test_same_url_returns_the_fragment_for_its_target_and_the_page_otherwise(adm
     page = admin_client.get("/admin/users")
     assert page.status_code == 200
     assert "<html" in page.get_data(as_text=True)
-    frag = admin_client.get("/admin/users", headers={"HX-Request": "true", "HX-Target": "user-rows"})
+    frag = admin_client.get(
+        "/admin/users", headers={"HX-Request": "true", "HX-Target": "user-rows"}
+    )
     html = frag.get_data(as_text=True)
     assert "<html" not in html
     assert html.lstrip().startswith('<tbody id="user-rows"')
@@ -39,7 +41,9 @@ def test_forbidden_page_for_htmx_and_plain(client, make_workspace, make_member, 
 def test_unhandled_error_is_a_500_page_without_details(tmp_path):
     from tests.conftest import make_app
 
-    app = make_app(f"sqlite:///{tmp_path / 'e.sqlite3'}", str(tmp_path / "inst"), SUITE_RAISE_ERRORS=False)
+    app = make_app(
+        f"sqlite:///{tmp_path / 'e.sqlite3'}", str(tmp_path / "inst"), SUITE_RAISE_ERRORS=False
+    )
 
     @app.get("/_boom_for_test")
     def boom():
