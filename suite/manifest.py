@@ -17,6 +17,7 @@ manifest = Manifest(
         Permission("suite.department.manage", _l("Manage departments")),
         Permission("suite.role.manage", _l("Manage roles and permissions")),
         Permission("suite.audit.read", _l("Read the audit trail")),
+        Permission("suite.workspace.manage", _l("Manage workspace settings")),
     ),
     roles=(
         RoleSpec(
@@ -60,6 +61,13 @@ manifest = Manifest(
         MenuItem(_l("Roles"), "suite.role_list", "suite.role.manage", icon="roles", order=920),
         MenuItem(
             _l("Audit trail"), "suite.audit_list", "suite.audit.read", icon="audit", order=930
+        ),
+        MenuItem(
+            _l("Settings"),
+            "suite.workspace_settings",
+            "suite.workspace.manage",
+            icon="settings",
+            order=940,
         ),
     ),
 )

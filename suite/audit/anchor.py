@@ -13,6 +13,10 @@ from suite.audit.chain import GENESIS
 from suite.audit.models import AuditAnchor, AuditEvent
 from suite.db import utcnow
 
+# A day is anchored only once it has been over this long: a transaction open at midnight (a job
+# may run for 10 minutes) commits events stamped on the day before, after the day has ended.
+SETTLE = dt.timedelta(hours=1)
+
 
 def _day_bounds(day: dt.date, tz: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
     start = dt.datetime.combine(day, dt.time(), tzinfo=tz)
@@ -65,12 +69,13 @@ def anchor_of(
 def anchor_workspace(
     session: Session, workspace_id: int, until: dt.date | None = None
 ) -> list[AuditAnchor]:
-    """Anchor each finished day before `until` (default: today there) not yet anchored."""
+    """Anchor each finished day before `until` not yet anchored (default: every day there that
+    ended at least SETTLE ago)."""
     from suite.tenancy import Workspace
 
     ws = session.get(Workspace, workspace_id)
     tz = ZoneInfo(ws.timezone)
-    until = until or utcnow().astimezone(tz).date()
+    until = until or (utcnow() - SETTLE).astimezone(tz).date()
     last = session.scalars(
         sa.select(AuditAnchor)
         .where(AuditAnchor.workspace_id == workspace_id)

@@ -13,6 +13,7 @@ from wtforms import (
     SelectMultipleField,
     StringField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -95,6 +96,26 @@ class DepartmentForm(FlaskForm):
             c for c in department_choices() if dept is None or c[0] != dept.id
         ]
         self.head_id.choices = member_choices()
+
+
+# Time zones offered first; any IANA zone is accepted.
+COMMON_TIMEZONES = ("Asia/Shanghai", "Asia/Hong_Kong", "Asia/Taipei", "Asia/Singapore", "UTC")
+
+
+def timezone_choices() -> list[SelectChoice]:
+    from zoneinfo import available_timezones
+
+    rest = sorted(available_timezones() - set(COMMON_TIMEZONES))
+    return [SelectChoice(z, z) for z in (*COMMON_TIMEZONES, *rest)]
+
+
+class WorkspaceForm(FlaskForm):
+    name = StringField(_l("Company name"), validators=[DataRequired(), Length(max=200)])
+    timezone = SelectField(_l("Time zone"), choices=timezone_choices)
+    locale = SelectField(
+        _l("Default language"),
+        choices=[SelectChoice("zh_CN", "中文"), SelectChoice("en", "English")],
+    )
 
 
 class RoleForm(FlaskForm):

@@ -4,4 +4,12 @@ from flask import Blueprint
 
 bp = Blueprint("suite", __name__)
 
-from suite.views import account, admin_departments, admin_roles, admin_users, audit, home  # noqa: E402, F401
+from suite.views import (
+    account,
+    admin_departments,
+    admin_roles,
+    admin_users,
+    admin_workspace,
+    audit,
+    home,
+)

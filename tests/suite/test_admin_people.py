@@ -165,3 +165,23 @@ def test_unknown_ids_are_404(admin_client):
     for url in ("/admin/users/999999", "/admin/departments/999999", "/admin/roles/999999"):
         assert admin_client.get(url).status_code == 404
     assert admin_client.get("/no/such/page").status_code == 404
+
+
+def test_workspace_settings_change_time_zone_and_language(app, admin_client):
+    from suite.tenancy import Workspace
+
+    resp = admin_client.form(
+        "/admin/workspace", {"name": "Acme Ltd", "timezone": "Asia/Singapore", "locale": "en"}
+    )
+    assert resp.status_code == 303
+    with app.app_context(), system():
+        ws = db.session.get(Workspace, admin_client.workspace.id)
+        assert (ws.name, ws.timezone, ws.locale) == ("Acme Ltd", "Asia/Singapore", "en")
+    bad_input = {"name": "", "timezone": "Mars/Base", "locale": "fr"}
+    bad = admin_client.form("/admin/workspace", bad_input)
+    assert bad.status_code == 422
+    html = bad.get_data(as_text=True)
+    for field in ("name", "timezone", "locale"):
+        assert f'id="err-{field}"' in html
+    with app.app_context(), system():
+        assert db.session.get(Workspace, admin_client.workspace.id).timezone == "Asia/Singapore"

@@ -14,6 +14,7 @@ ADMIN_PAGES = {
     "/admin/roles": "suite.role.manage",
     "/admin/roles/new": "suite.role.manage",
     "/admin/audit": "suite.audit.read",
+    "/admin/workspace": "suite.workspace.manage",
 }
 
 
