@@ -177,6 +177,10 @@ def _init_request_hooks(app: Flask) -> None:
         if token is not None:
             recorder._actor.reset(token)
 
+    from suite.jobs import dispatch_deferred
+
+    app.after_request(dispatch_deferred)
+
     @app.after_request
     def security_headers(resp: Response) -> Response:
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")

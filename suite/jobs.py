@@ -1,5 +1,9 @@
 """Background work: `enqueue()` sends to RQ when `SUITE_REDIS_URL` is set, else runs inline.
 
+Inside a web request nothing is sent or run until the response is ready and successful: the view
+has committed by then, so a worker never races ahead of the rows it needs, a failed request
+starts no jobs, and an inline job never touches the request's unfinished work.
+
 Jobs are registered by name in manifests (`jobs={"name": "pkg.mod:func"}`) or passed as
 `"pkg.mod:func"` targets; they take plain ids. The scheduler loop runs periodic tasks; the
 database, never Redis, is the record of what is due (ARCHITECTURE 4.4).
@@ -13,7 +17,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask, Response, current_app, g, has_app_context, has_request_context
 
 from suite import tenancy
 
@@ -34,6 +38,8 @@ def execute(name: str, workspace_id: int, *args: Any) -> Any:
 
         with create_app().app_context():
             return execute(name, workspace_id, *args)
+    from rq import get_current_job
+
     from suite.db import db
 
     fn = _target(name)
@@ -46,7 +52,8 @@ def execute(name: str, workspace_id: int, *args: Any) -> Any:
             db.session.rollback()
             raise
         finally:
-            db.session.remove()
+            if get_current_job() is not None:
+                db.session.remove()  # a long-lived worker starts every job with a fresh session
 
 
 def queue() -> Any:
@@ -58,12 +65,38 @@ def queue() -> Any:
 
 
 def enqueue(name: str, *args: Any, workspace_id: int | None = None) -> Any:
-    """Run `name(*args)` in the background (RQ) or right now (embedded default)."""
+    """Run `name(*args)` in the background (RQ) or inline (embedded default).
+
+    In a request the job is held until the response succeeded (see `dispatch_deferred`);
+    elsewhere (commands, the scheduler, jobs) it is dispatched at once.
+    """
     _target(name)  # fail now, in the caller, for an unknown job
     ws = workspace_id if workspace_id is not None else tenancy.current_workspace_id()
+    if has_request_context():
+        g.setdefault("_suite_jobs", []).append((name, ws, args))
+        return None
+    return _dispatch(name, ws, args)
+
+
+def _dispatch(name: str, workspace_id: int, args: tuple[Any, ...]) -> Any:
     if current_app.config["SUITE_REDIS_URL"]:
-        return queue().enqueue(execute, name, ws, *args, job_timeout=600)
-    return execute(name, ws, *args)
+        return queue().enqueue(execute, name, workspace_id, *args, job_timeout=600)
+    return execute(name, workspace_id, *args)
+
+
+def dispatch_deferred(response: Response) -> Response:
+    """after_request hook: send (or run) the request's jobs once it has succeeded."""
+    jobs = g.pop("_suite_jobs", [])
+    if response.status_code >= 400:
+        if jobs:
+            log.info("request failed: %d job(s) not started", len(jobs))
+        return response
+    for name, workspace_id, args in jobs:
+        try:
+            _dispatch(name, workspace_id, args)
+        except Exception:
+            log.exception("job %s failed", name)
+    return response
 
 
 # --- scheduler ------------------------------------------------------------------------------------

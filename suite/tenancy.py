@@ -15,12 +15,15 @@ import contextlib
 import contextvars
 import datetime as dt
 from collections.abc import Iterator
+from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column, with_loader_criteria
 
 from suite.db import WorkspaceScoped, db, utcnow
+
+T = TypeVar("T")
 
 SYSTEM = -1
 NO_WORKSPACE = 0
@@ -70,6 +73,21 @@ def system() -> Iterator[None]:
     """Run a block without workspace filtering (commands, the audit verifier, login lookups)."""
     with use_workspace(SYSTEM):
         yield
+
+
+def get_or_404(model: type[T], ident: int) -> T:
+    """The row of the current workspace with this id, else 404.
+
+    Always queries: `session.get` could return an object the identity map holds from an
+    unscoped (SYSTEM) load, bypassing the workspace filter.
+    """
+    from flask import abort
+
+    obj = db.session.scalar(sa.select(model).where(model.id == ident))  # type: ignore[attr-defined]
+    ws = _current.get()
+    if obj is None or (ws != SYSTEM and getattr(obj, "workspace_id", ws) != ws):
+        abort(404)
+    return obj
 
 
 def scoped_models() -> list[type]:

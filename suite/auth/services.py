@@ -70,11 +70,13 @@ def authenticate(login: str, password: str, ip: str) -> User | None:
     return user if ok else None
 
 
-def memberships_of(user: User) -> list[Membership]:
+def memberships_of(user: User) -> list[sa.Row]:
+    """(workspace_id, name) of the user's active memberships: plain rows, so no other
+    workspace's objects enter the session's identity map."""
     with system():
         return list(
-            db.session.scalars(
-                sa.select(Membership)
+            db.session.execute(
+                sa.select(Membership.workspace_id, Workspace.name)
                 .join(Workspace, Workspace.id == Membership.workspace_id)
                 .where(Membership.user_id == user.id, Membership.active.is_(True))
                 .order_by(Workspace.name)

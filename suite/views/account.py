@@ -39,12 +39,15 @@ def login() -> Response | str:
                     )
                 )
             else:
-                if user is not None and memberships_of(user):
-                    session.clear()  # new session id: no fixation
+                workspaces = [m.workspace_id for m in memberships_of(user)] if user else []
+                if workspaces:
+                    locale = session.get("locale")
+                    session.clear()  # a fresh session: no fixation
+                    if locale:
+                        session["locale"] = locale  # chosen on the login page
                     login_user(user, remember=form.remember.data)
-                    session["ws"] = memberships_of(user)[0].workspace_id
-                    if user.last_workspace_id in {m.workspace_id for m in memberships_of(user)}:
-                        session["ws"] = user.last_workspace_id
+                    last = user.last_workspace_id
+                    session["ws"] = last if last in workspaces else workspaces[0]
                     if request.htmx:
                         resp = current_app.make_response(("", 204))
                         resp.headers["HX-Redirect"] = next_url

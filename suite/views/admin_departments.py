@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask import abort
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -13,6 +12,7 @@ from suite.auth.permissions import require
 from suite.auth.services import department_tree, save_department
 from suite.db import db
 from suite.errors import DomainError
+from suite.tenancy import get_or_404
 from suite.views import bp
 from suite.web import redirect_to, render_form, render_page
 
@@ -65,7 +65,7 @@ def department_new() -> Response:
 @bp.route("/admin/departments/<int:department_id>", methods=["GET", "POST"])
 @require("suite.department.manage")
 def department_edit(department_id: int) -> Response:
-    dept = db.session.get(Department, department_id) or abort(404)
+    dept = get_or_404(Department, department_id)
     form = DepartmentForm(obj=dept)
     form.fill_choices(dept)
     return _save(form, dept) or render_form(

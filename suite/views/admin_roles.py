@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, current_app, request
+from flask import current_app, request
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -14,6 +14,7 @@ from suite.auth.permissions import require
 from suite.auth.services import save_role
 from suite.db import db
 from suite.errors import DomainError
+from suite.tenancy import get_or_404
 from suite.views import bp
 from suite.web import redirect_to, render_form, render_page
 
@@ -66,7 +67,7 @@ def role_new() -> Response:
 @bp.route("/admin/roles/<int:role_id>", methods=["GET", "POST"])
 @require("suite.role.manage")
 def role_edit(role_id: int) -> Response:
-    role = db.session.get(Role, role_id) or abort(404)
+    role = get_or_404(Role, role_id)
     form = RoleForm(obj=role if request.method == "GET" else None)
     form.code.data = role.code
     form.permissions.choices = _permission_choices()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, request
+from flask import request
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -14,16 +14,10 @@ from suite.auth.permissions import require
 from suite.auth.services import save_member
 from suite.db import db
 from suite.errors import DomainError
+from suite.tenancy import get_or_404
 from suite.views import bp
 from suite.views.pagination import keyset
 from suite.web import redirect_to, render_form, render_page
-
-
-def _member_or_404(membership_id: int) -> Membership:
-    member = db.session.get(Membership, membership_id)
-    if member is None:
-        abort(404)
-    return member
 
 
 @bp.route("/admin/users")
@@ -79,7 +73,7 @@ def user_new() -> Response:
 @bp.route("/admin/users/<int:membership_id>", methods=["GET", "POST"])
 @require("suite.user.manage")
 def user_edit(membership_id: int) -> Response:
-    member = _member_or_404(membership_id)
+    member = get_or_404(Membership, membership_id)
     form = UserForm(obj=member.user if request.method == "GET" else None)
     if request.method == "GET":
         form.department_id.data = member.department_id

@@ -10,6 +10,7 @@ import re
 
 import pytest
 import sqlalchemy as sa
+from werkzeug.exceptions import NotFound
 
 from suite.auth.models import Department, Membership, Role
 from suite.auth.services import save_department, save_role
@@ -223,3 +224,29 @@ def test_foreign_ids_in_a_form_are_refused_with_422(
     ) or f'id="field-{field}' in resp.get_data(as_text=True)
     assert rows_of(app, a.id) == before_a
     assert rows_of(app, b.id) == before_b
+
+
+def test_objects_loaded_unscoped_earlier_do_not_leak_through_the_identity_map(
+    app, two_workspaces, make_member, client, login_as
+):
+    """A person in both workspaces: their B membership, once in the session, stays unreachable."""
+    a, b = two_workspaces
+    make_member(b, "boss_in_beta", roles=("suite.admin",))
+    with app.app_context(), system():
+        from suite.auth.models import User
+
+        boss = db.session.scalar(sa.select(User).where(User.login == "boss"))
+        b_membership = Membership(workspace_id=b.id, user_id=boss.id)
+        db.session.add(b_membership)
+        db.session.commit()
+        b_id = b_membership.id
+    login_as(client, "boss")
+    assert client.get("/").status_code == 200  # home lists both workspaces
+    assert client.get(f"/admin/users/{b_id}").status_code == 404
+    with app.app_context():
+        from suite.tenancy import get_or_404
+
+        with system():
+            db.session.get(Membership, b_id)  # now in the identity map
+        with use_workspace(a.id), app.test_request_context(), pytest.raises(NotFound):
+            get_or_404(Membership, b_id)
