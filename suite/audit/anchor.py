@@ -73,7 +73,11 @@ def anchor_workspace(
     ended at least SETTLE ago)."""
     from suite.tenancy import Workspace
 
-    ws = session.get(Workspace, workspace_id)
+    # Two schedulers anchoring at once: the second waits here, then finds the days done.
+    # FOR NO KEY UPDATE: it does not wait for writers, whose foreign keys take KEY SHARE.
+    ws = session.scalar(
+        sa.select(Workspace).where(Workspace.id == workspace_id).with_for_update(key_share=True)
+    )
     tz = ZoneInfo(ws.timezone)
     until = until or (utcnow() - SETTLE).astimezone(tz).date()
     last = session.scalars(

@@ -266,6 +266,19 @@ def test_anchor_all_writes_one_anchor_per_workspace_day(pg_app, history):
         db.session.remove()
 
 
+def test_two_schedulers_anchoring_at_once_write_each_anchor_once(pg_app, history):
+    def anchor(_i: int) -> int:
+        with system():
+            return anchor_all(db.session)
+
+    made = run_threads(pg_app, history["a"].id, 4, anchor)
+    assert sum(made) == 6
+    with pg_app.app_context(), system():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditAnchor)) == 6
+        assert verify(db.session) == []
+        db.session.remove()
+
+
 def test_verify_reports_an_altered_anchor(pg_app, history):
     a = history["a"]
     day = history["days"][1]
