@@ -132,8 +132,7 @@ def new_client(app: Flask) -> Callable[[], Client]:
     return make
 
 
-@pytest.fixture
-def make_workspace(app: Flask) -> Callable[..., Workspace]:
+def workspace_factory(app: Flask) -> Callable[..., Workspace]:
     from suite.auth.services import create_workspace
 
     def make(
@@ -151,8 +150,7 @@ def make_workspace(app: Flask) -> Callable[..., Workspace]:
     return make
 
 
-@pytest.fixture
-def make_member(app: Flask) -> Callable[..., int]:
+def member_factory(app: Flask) -> Callable[..., int]:
     """Create a member; returns the membership id. `roles` are role codes."""
     from suite.auth.models import Role
     from suite.auth.services import save_member
@@ -186,6 +184,36 @@ def make_member(app: Flask) -> Callable[..., int]:
             return member.id
 
     return make
+
+
+def department_factory(app: Flask) -> Callable[..., int]:
+    """Create a department through the service (audited); returns its id."""
+    from suite.auth.services import save_department
+
+    def make(
+        ws: Workspace, name: str, parent_id: int | None = None, head_id: int | None = None
+    ) -> int:
+        with app.app_context(), use_workspace(ws.id):
+            dept = save_department(None, name=name, parent_id=parent_id, head_id=head_id)
+            db.session.commit()
+            return dept.id
+
+    return make
+
+
+@pytest.fixture
+def make_workspace(app: Flask) -> Callable[..., Workspace]:
+    return workspace_factory(app)
+
+
+@pytest.fixture
+def make_member(app: Flask) -> Callable[..., int]:
+    return member_factory(app)
+
+
+@pytest.fixture
+def make_department(app: Flask) -> Callable[..., int]:
+    return department_factory(app)
 
 
 @pytest.fixture

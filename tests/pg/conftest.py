@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -17,8 +16,16 @@ from flask import Flask
 from sqlalchemy.pool import NullPool
 
 from suite.db import db
-from suite.tenancy import Workspace, system, use_workspace
-from tests.conftest import PASSWORD, make_app, migrate_up, require_or_skip, wipe
+from suite.tenancy import Workspace, system
+from tests.conftest import (
+    department_factory,
+    make_app,
+    member_factory,
+    migrate_up,
+    require_or_skip,
+    wipe,
+    workspace_factory,
+)
 
 PG_VAR, REDIS_VAR = "SUITE_TEST_DATABASE_URL", "SUITE_TEST_REDIS_URL"
 
@@ -95,75 +102,6 @@ def redis_url() -> Iterator[str]:
 
 
 # --- factories (the same as tests/conftest.py's, for any app) -----------------------------------
-
-
-def workspace_factory(app: Flask) -> Callable[..., Workspace]:
-    from suite.auth.services import create_workspace
-
-    def make(
-        code: str = "acme", name: str | None = None, timezone: str = "Asia/Shanghai"
-    ) -> Workspace:
-        with app.app_context(), system():
-            ws = create_workspace(
-                code, name or code.title(), app.extensions["suite.registry"], timezone
-            )
-            db.session.commit()
-            db.session.refresh(ws)
-            db.session.expunge(ws)
-            return ws
-
-    return make
-
-
-def member_factory(app: Flask) -> Callable[..., int]:
-    """Create a member; returns the membership id. `roles` are role codes."""
-    from suite.auth.models import Role
-    from suite.auth.services import save_member
-
-    def make(
-        ws: Workspace,
-        login: str,
-        roles: tuple[str, ...] = ("suite.staff",),
-        password: str = PASSWORD,
-        department_id: int | None = None,
-        manager_id: int | None = None,
-        active: bool = True,
-        **extra: Any,
-    ) -> int:
-        with app.app_context(), use_workspace(ws.id):
-            role_ids = list(db.session.scalars(sa.select(Role.id).where(Role.code.in_(roles))))
-            assert len(role_ids) == len(roles), f"unknown role in {roles}"
-            member = save_member(
-                None,
-                login=login,
-                display_name=extra.pop("display_name", login.title()),
-                email=extra.pop("email", None),
-                password=password,
-                department_id=department_id,
-                manager_id=manager_id,
-                role_ids=role_ids,
-                active=active,
-                **extra,
-            )
-            db.session.commit()
-            return member.id
-
-    return make
-
-
-def department_factory(app: Flask) -> Callable[..., int]:
-    """Create a department through the service (audited); returns its id."""
-    from suite.auth.services import save_department
-
-    def make(
-        ws: Workspace, name: str, parent_id: int | None = None, head_id: int | None = None
-    ) -> int:
-        with app.app_context(), use_workspace(ws.id):
-            dept = save_department(None, name=name, parent_id=parent_id, head_id=head_id)
-            db.session.commit()
-            return dept.id
-
-    return make
 
 
 @pytest.fixture
