@@ -7,7 +7,7 @@ PORT ?= 5000
 FLASK := $(BIN)/flask --app suite.app:create_app
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint format install translations extract-messages fonts db worker scheduler migration clean
+.PHONY: run test test-fast lint format install translations extract-messages fonts db worker scheduler migration clean bench-kernel
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -52,8 +52,8 @@ test-fast: install
 	$(BIN)/python -m pytest -m "not browser" $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check suite modules tests scripts wsgi.py
-	$(BIN)/ruff format --check suite modules tests scripts wsgi.py
+	$(BIN)/ruff check suite modules tests scripts bench wsgi.py
+	$(BIN)/ruff format --check suite modules tests scripts bench wsgi.py
 
 format: $(STAMP)
 	$(BIN)/ruff format suite modules tests scripts wsgi.py
@@ -70,3 +70,9 @@ migration: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache instance/shunliu.sqlite3*
+
+# Workflow kernel benchmark on PostgreSQL (SUITE_BENCH_DATABASE_URL, else a throwaway cluster).
+# BENCH_ARGS="--tasks 100000 --timers 5000" for a quicker run.
+bench-kernel: install
+	@if [ -n "$$SUITE_BENCH_DATABASE_URL" ]; then $(BIN)/python bench/kernel.py $(BENCH_ARGS); \
+	else $(PY) scripts/with_services.py -- $(BIN)/python bench/kernel.py $(BENCH_ARGS); fi

@@ -57,6 +57,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     load_modules(app, [kernel_manifest], app.config["SUITE_MODULES"])
 
+    from suite.api.blueprint import init_api
+
+    init_api(app)
+
     from suite.templating import init_templating
     from suite.web import register_error_handlers
 
@@ -146,6 +150,12 @@ def _init_request_hooks(app: Flask) -> None:
     @app.before_request
     def bind_workspace() -> Response | None:
         g._tokens = []
+        if request.blueprint == "api":
+            # The JSON API authenticates by bearer token only (suite.api.blueprint), never by
+            # the session cookie: no workspace until the token names one.
+            login_manager._update_request_context_with_user(None)
+            g._tokens.append(tenancy.set_workspace(tenancy.NO_WORKSPACE))
+            return None
         if not current_user.is_authenticated:
             g._tokens.append(tenancy.set_workspace(tenancy.NO_WORKSPACE))
             return None

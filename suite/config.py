@@ -58,6 +58,15 @@ DEFAULTS: dict[str, Any] = {
     "SUITE_ARGON2_TIME_COST": 3,
     "SUITE_ARGON2_MEMORY_COST": 65536,
     "SUITE_PAGE_SIZE": 25,
+    # Outgoing mail: SMTP when a host is set, else .eml files in instance/mail/ (development).
+    "SUITE_SMTP_HOST": None,
+    "SUITE_SMTP_PORT": 587,  # 465 = implicit TLS
+    "SUITE_SMTP_USER": None,
+    "SUITE_SMTP_PASSWORD": None,
+    "SUITE_SMTP_TLS": True,  # STARTTLS on ports other than 465
+    "SUITE_MAIL_FROM": "Shunliu <noreply@localhost>",
+    # Public address of the app, for links in e-mails and IM messages ("https://erp.example.com").
+    "SUITE_BASE_URL": None,
     # Behind nginx: number of proxies whose X-Forwarded-* headers are trusted.
     "SUITE_TRUSTED_PROXIES": 0,
 }

@@ -106,15 +106,23 @@ def run_periodic(app: Flask) -> None:
     """One pass of the periodic tasks; each is idempotent and claims its work in the database."""
     from suite.audit.anchor import anchor_all
     from suite.db import db
+    from suite.notify.delivery import drain_all
+    from suite.workflow.timers import sweep
 
+    tasks = [
+        ("SLA timers", sweep),  # before the outbox: their notifications go out in this pass
+        ("outbox delivery", drain_all),
+        ("audit anchoring", lambda: anchor_all(db.session)),
+    ]
     with app.app_context():
-        try:
-            anchor_all(db.session)
-        except Exception:
-            log.exception("audit anchoring failed")
-            db.session.rollback()
-        finally:
-            db.session.remove()
+        for name, task in tasks:
+            try:
+                task()
+            except Exception:
+                log.exception("%s failed", name)
+                db.session.rollback()
+            finally:
+                db.session.remove()
 
 
 def scheduler_loop(app: Flask, stop: threading.Event | None = None) -> None:

@@ -12,12 +12,18 @@ manifest = Manifest(
     summary=_l("Workspaces, people, permissions, audit trail"),
     models="suite.models",
     blueprint="suite.views:bp",
+    workflows=("suite.workflow:templates/general_request.yaml",),
+    documents={"suite.general_request": "suite.requests.services:general_request"},
     permissions=(
         Permission("suite.user.manage", _l("Manage users")),
         Permission("suite.department.manage", _l("Manage departments")),
         Permission("suite.role.manage", _l("Manage roles and permissions")),
         Permission("suite.audit.read", _l("Read the audit trail")),
         Permission("suite.workspace.manage", _l("Manage workspace settings")),
+        Permission("suite.outbox.manage", _l("Manage undelivered messages")),
+        Permission("suite.workflow.design", _l("Design processes and the working calendar")),
+        Permission("suite.request.create", _l("Create general requests")),
+        Permission("suite.workflow.manage", _l("Manage approval processes")),
     ),
     roles=(
         RoleSpec(
@@ -27,7 +33,7 @@ manifest = Manifest(
             demo_login="admin",
             demo_department="management",
         ),
-        RoleSpec("suite.staff", _l("Staff"), (), demo_login="staff"),
+        RoleSpec("suite.staff", _l("Staff"), ("suite.request.create",), demo_login="staff"),
         RoleSpec(
             "suite.dept_head", _l("Department head"), (), demo_login="dept_head", demo_head=True
         ),
@@ -50,6 +56,10 @@ manifest = Manifest(
     ),
     menus=(
         MenuItem(_l("Home"), "suite.home", icon="home", order=0),
+        MenuItem(_l("Inbox"), "suite.inbox", icon="inbox", order=10),
+        MenuItem(
+            _l("Requests"), "suite.request_list", "suite.request.create", icon="request", order=20
+        ),
         MenuItem(_l("Users"), "suite.user_list", "suite.user.manage", icon="users", order=900),
         MenuItem(
             _l("Departments"),
@@ -60,7 +70,21 @@ manifest = Manifest(
         ),
         MenuItem(_l("Roles"), "suite.role_list", "suite.role.manage", icon="roles", order=920),
         MenuItem(
+            _l("Processes"),
+            "suite.process_list",
+            "suite.workflow.design",
+            icon="processes",
+            order=925,
+        ),
+        MenuItem(
             _l("Audit trail"), "suite.audit_list", "suite.audit.read", icon="audit", order=930
+        ),
+        MenuItem(
+            _l("Undelivered messages"),
+            "suite.outbox_list",
+            "suite.outbox.manage",
+            icon="outbox",
+            order=935,
         ),
         MenuItem(
             _l("Settings"),
@@ -69,5 +93,7 @@ manifest = Manifest(
             icon="settings",
             order=940,
         ),
+        MenuItem(_l("API tokens"), "suite.token_list", icon="dot", order=990),
     ),
+    jobs={"suite.drain_outbox": "suite.notify.jobs:drain_outbox"},
 )

@@ -59,6 +59,9 @@ class Manifest:
     settings: dict[str, Any] = field(default_factory=dict)
     jobs: dict[str, str] = field(default_factory=dict)  # name -> "pkg.mod:func"
     demo: str | None = None  # "pkg.mod:seed" called with the demo workspace
+    workflows: tuple[str, ...] = ()  # "pkg:relative/path.yaml" process templates
+    actions: dict[str, str] = field(default_factory=dict)  # automation name -> "pkg.mod:func"
+    documents: dict[str, str] = field(default_factory=dict)  # document type -> "pkg.mod:obj"
 
 
 @dataclass
@@ -68,6 +71,9 @@ class Registry:
     roles: dict[str, RoleSpec] = field(default_factory=dict)
     menus: list[MenuItem] = field(default_factory=list)
     jobs: dict[str, Callable[..., Any]] = field(default_factory=dict)
+    templates: dict[str, dict[str, Any]] = field(default_factory=dict)
+    actions: dict[str, Callable[..., Any]] = field(default_factory=dict)
+    documents: dict[str, Any] = field(default_factory=dict)
 
     def manifest(self, name: str) -> Manifest:
         for m in self.manifests:
@@ -89,6 +95,23 @@ def resolve(target: str) -> Any:
         return getattr(module, attr)
     except AttributeError as exc:
         raise ManifestError(f"{module_path!r} has no attribute {attr!r} ({target})") from exc
+
+
+def load_template(target: str) -> dict[str, Any]:
+    """A process template YAML named `"package:relative/path.yaml"`."""
+    import pathlib
+
+    import yaml
+
+    package, _, rel = target.partition(":")
+    base = pathlib.Path(resolve(package).__file__).parent
+    path = base / rel
+    if not path.is_file():
+        raise ManifestError(f"process template {target} not found ({path})")
+    spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(spec, dict) or not spec.get("key") or not isinstance(spec.get("nodes"), dict):
+        raise ManifestError(f"process template {target} has no key or nodes")
+    return spec
 
 
 def order_by_depends(manifests: Iterable[Manifest]) -> list[Manifest]:
@@ -148,6 +171,15 @@ def load_modules(app: Flask, kernel: Iterable[Manifest], names: Iterable[str]) -
             registry.permissions[p.code] = p
         for name, target in m.jobs.items():
             registry.jobs[name] = resolve(target)
+        for name, target in m.actions.items():
+            registry.actions[name] = resolve(target)
+        for name, target in m.documents.items():
+            registry.documents[name] = resolve(target)
+        for target in m.workflows:
+            spec = load_template(target)
+            if spec["key"] in registry.templates:
+                raise ManifestError(f"{m.name}: two process templates share the key {spec['key']}")
+            registry.templates[spec["key"]] = spec
         if m.demo:
             resolve(m.demo)
     for m in manifests:  # roles may grant permissions of modules they depend on

@@ -32,8 +32,31 @@ def current_locale() -> str:
     return next((c for c in codes if Locale.parse(c) == selected), codes[0])
 
 
+def member_name(membership_id: int | None) -> str:
+    """A member's display name for templates (one query; cached per request)."""
+    if membership_id is None:
+        return ""
+    cache = g.setdefault("_member_names", {})
+    if membership_id not in cache:
+        import sqlalchemy as sa
+
+        from suite.auth.models import Membership, User
+        from suite.db import db
+
+        cache[membership_id] = (
+            db.session.scalar(
+                sa.select(User.display_name)
+                .join(Membership, Membership.user_id == User.id)
+                .where(Membership.id == membership_id)
+            )
+            or ""
+        )
+    return cache[membership_id]
+
+
 def init_templating(app: Flask) -> None:
     app.jinja_env.filters.update(
+        member_name=member_name,
         money=i18n.money,
         number=i18n.number,
         datetime=i18n.datetime_local,

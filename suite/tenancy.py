@@ -15,7 +15,7 @@ import contextlib
 import contextvars
 import datetime as dt
 from collections.abc import Iterator
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -40,6 +40,7 @@ class Workspace(db.Model):
     name: Mapped[str] = mapped_column(sa.String(200))
     timezone: Mapped[str] = mapped_column(sa.String(64), default="Asia/Shanghai")
     locale: Mapped[str] = mapped_column(sa.String(10), default="zh_CN")
+    settings: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)  # calendar, ...
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     def __repr__(self) -> str:

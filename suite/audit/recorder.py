@@ -137,10 +137,17 @@ def append(
     context: dict[str, Any] | None = None,
     heads: dict[tuple[str, str], tuple[int, str]] | None = None,
 ) -> dict[str, Any]:
-    """Append one event to the record's chain, inside the caller's transaction."""
+    """Append one event to the record's chain, inside the caller's transaction.
+
+    Chain heads read in this transaction are cached (session.info, cleared on commit and on any
+    rollback): every chain written here belongs to a row this transaction inserted or holds a
+    lock on, so nobody else can move its head meanwhile.
+    """
     table = AuditEvent.__table__
     key = (entity_type, entity_id)
-    if heads is not None and key in heads:
+    if heads is None:
+        heads = session.info.setdefault("audit_heads", {})
+    if key in heads:
         seq, prev = heads[key]
     else:
         row = (
@@ -190,9 +197,15 @@ def _capture_before_flush(session: Session, flush_context: Any, instances: Any) 
             deleted[id(obj)] = (entity_key(obj), workspace_of(obj), snapshot(obj))
 
 
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_heads(session: Session, *args: Any) -> None:
+    session.info.pop("audit_heads", None)
+
+
 @event.listens_for(Session, "after_flush")
 def _record_flush(session: Session, flush_context: Any) -> None:
-    heads: dict[tuple[str, str], tuple[int, str]] = {}
+    heads = session.info.setdefault("audit_heads", {})
     for obj in list(session.new):
         if is_audited(obj):
             etype, eid = entity_key(obj)

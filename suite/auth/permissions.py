@@ -4,13 +4,32 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from flask import abort, g
+
+if TYPE_CHECKING:
+    from suite.auth.models import Membership
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 ALL = "*"
+
+
+def permissions_of(membership: Membership | None) -> frozenset[str]:
+    """The permissions a member's roles grant (`*` stands for all); none for no member.
+
+    Needs no request: the JSON API, jobs and tests ask it for any membership.
+    """
+    perms: set[str] = set()
+    if membership is not None:
+        for role in membership.roles:
+            perms.update(role.permissions or ())
+    return frozenset(perms)
+
+
+def grants(perms: frozenset[str], permission: str) -> bool:
+    return ALL in perms or permission in perms
 
 
 def current_permissions() -> frozenset[str]:
@@ -18,18 +37,12 @@ def current_permissions() -> frozenset[str]:
     cached = g.get("_suite_permissions")
     if cached is not None:
         return cached
-    membership = g.get("membership")
-    perms: set[str] = set()
-    if membership is not None:
-        for role in membership.roles:
-            perms.update(role.permissions or ())
-    g._suite_permissions = frozenset(perms)
+    g._suite_permissions = permissions_of(g.get("membership"))
     return g._suite_permissions
 
 
 def has_permission(permission: str) -> bool:
-    perms = current_permissions()
-    return ALL in perms or permission in perms
+    return grants(current_permissions(), permission)
 
 
 def require(permission: str) -> Callable[[F], F]:

@@ -4,6 +4,7 @@ from flask import Blueprint
 
 bp = Blueprint("suite", __name__)
 
+from suite.requests import views as request_views
 from suite.views import (
     account,
     admin_departments,
@@ -11,5 +12,10 @@ from suite.views import (
     admin_users,
     admin_workspace,
     audit,
+    delegation,
     home,
+    notifications,
+    tokens,
 )
+from suite.workflow import admin as workflow_admin
+from suite.workflow import views as workflow_views

@@ -49,6 +49,41 @@ def _populate(app, ws, make_member, make_department) -> None:
             )
         )
         db.session.commit()
+        _workflow_rows(app, ws, boss)
+
+
+def _workflow_rows(app, ws, boss: int) -> None:
+    """A request through the engine (definition, version, instance, tasks, timers, command log,
+    outbox, notifications, counter) plus delegation, webhook and API token rows."""
+    from decimal import Decimal
+
+    from suite.api.models import ApiToken
+    from suite.auth.models import Membership, User
+    from suite.notify.delivery import drain
+    from suite.notify.models import WebhookEndpoint
+    from suite.requests import services
+    from suite.workflow import engine
+    from suite.workflow.models import Delegation, WorkflowTask
+
+    with app.app_context(), use_workspace(ws.id):
+        clerk = db.session.scalar(
+            sa.select(Membership).join(User).where(User.login == f"clerk-{ws.code}")
+        )
+        db.session.add(WebhookEndpoint(kind="dingtalk", url="https://robot.invalid/x", events=["*"]))
+        now = dt.datetime.now(dt.UTC)
+        db.session.add(Delegation(member_id=boss, delegate_id=clerk.id, starts_at=now,
+                                  ends_at=now + dt.timedelta(hours=1), note="x"))
+        db.session.add(ApiToken(membership_id=clerk.id, name="t", token_hash=f"h-{ws.code}",
+                                prefix="slt_x"))
+        req = services.save(None, clerk, title="Toner", amount=Decimal("10.00"), urgency="normal",
+                            reason="")
+        services.submit(req, clerk, key=f"submit-{ws.code}")
+        db.session.commit()
+        task = db.session.scalar(sa.select(WorkflowTask).where(WorkflowTask.status == "open"))
+        engine.command(task.instance_id, "comment", clerk.id, comment="hi", key=f"c-{ws.code}")
+        db.session.commit()
+        drain(now=now + dt.timedelta(seconds=1))
+        db.session.commit()
 
 
 def _pks(model, mapper, where=None) -> set[tuple]:

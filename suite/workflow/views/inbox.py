@@ -1,0 +1,271 @@
+"""The inbox (待办中心): To do / Done / Started by me / CC to me, filters, batch approval."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app, flash, g, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import login_required
+from werkzeug.wrappers import Response
+
+from suite.db import db, utcnow
+from suite.jobs import enqueue
+from suite.views import bp
+from suite.web import redirect_to, render_page, wants_fragment
+from suite.workflow import engine
+from suite.workflow.definitions import templates
+from suite.workflow.models import OPEN, ProcessInstance, WorkflowTask
+from suite.workflow.panels import (
+    STATUS_LABELS,
+    TASK_LABELS,
+    humanize,
+    label_of,
+    locale,
+    member_names,
+    new_key,
+)
+
+TABS = ("todo", "done", "started", "cc")
+TAB_LABELS = {
+    "todo": _l("To do"),
+    "done": _l("Done"),
+    "started": _l("Started by me"),
+    "cc": _l("CC to me"),
+}
+DONE_STATUSES = ("approved", "rejected", "returned", "transferred")
+
+
+@dataclass
+class InboxRow:
+    id: int  # the keyset key: task id, or instance id on "started"
+    instance: ProcessInstance
+    url: str
+    type_label: str
+    step: str
+    requester: str
+    since: dt.datetime
+    task: WorkflowTask | None = None
+    due_at: dt.datetime | None = None
+    name: str = ""  # the document's own title and number when it has them
+    number: str = ""
+
+    @property
+    def waiting(self) -> str:
+        return humanize(utcnow() - self.since)
+
+    @property
+    def due_in(self) -> str:
+        return humanize(self.due_at - utcnow()) if self.due_at else ""
+
+    @property
+    def overdue(self) -> bool:
+        return self.due_at is not None and self.due_at < utcnow()
+
+    @property
+    def selectable(self) -> bool:
+        return self.task is not None and self.task.status == OPEN and self.task.kind == "approval"
+
+
+def _type_label(document_type: str) -> str:
+    doc_type = engine.document_types().get(document_type)
+    spec = templates().get(getattr(doc_type, "template", ""), {})
+    label = spec.get("label") or document_type
+    if isinstance(label, dict):
+        return label.get(locale()) or label.get("en") or document_type
+    return str(label)
+
+
+def _node_label(document_type: str, node: str) -> str:
+    doc_type = engine.document_types().get(document_type)
+    return label_of(templates().get(getattr(doc_type, "template", "")), node)
+
+
+def _task_filter(tab: str, me: int) -> list[Any]:
+    if tab == "todo":  # the partial index ix_workflow_task_open_assignee
+        return [WorkflowTask.status == OPEN, WorkflowTask.assignee_id == me]
+    if tab == "done":
+        return [WorkflowTask.assignee_id == me, WorkflowTask.status.in_(DONE_STATUSES)]
+    return [WorkflowTask.assignee_id == me, WorkflowTask.status == "cc"]
+
+
+def inbox_counts(me: int) -> dict[str, int]:
+    def count(stmt: sa.Select) -> int:
+        return db.session.scalar(stmt) or 0
+
+    counts = {
+        tab: count(sa.select(sa.func.count(WorkflowTask.id)).where(*_task_filter(tab, me)))
+        for tab in ("todo", "done", "cc")
+    }
+    counts["started"] = count(
+        sa.select(sa.func.count(ProcessInstance.id)).where(ProcessInstance.initiator_id == me)
+    )
+    return counts
+
+
+def _page(stmt: sa.Select, key: Any) -> tuple[list[Any], int | None]:
+    """Newest first, `?before=<id>` (keyset, never OFFSET)."""
+    size = current_app.config["SUITE_PAGE_SIZE"]
+    before = request.args.get("before", type=int)
+    if before is not None:
+        stmt = stmt.where(key < before)
+    rows = list(db.session.execute(stmt.order_by(key.desc()).limit(size + 1)))
+    return rows[:size], (rows[size - 1][0].id if len(rows) > size else None)
+
+
+def _inbox_rows(tab: str, me: int, doc_type: str | None, node: str | None) -> dict[str, Any]:
+    if tab == "started":
+        stmt = sa.select(ProcessInstance).where(ProcessInstance.initiator_id == me)
+        if doc_type:
+            stmt = stmt.where(ProcessInstance.document_type == doc_type)
+        if node:
+            stmt = stmt.where(
+                sa.exists().where(
+                    WorkflowTask.instance_id == ProcessInstance.id,
+                    WorkflowTask.node == node,
+                    WorkflowTask.status == OPEN,
+                )
+            )
+        rows, next_before = _page(stmt, ProcessInstance.id)
+        pairs = [(None, r[0]) for r in rows]
+    else:
+        stmt = (
+            sa.select(WorkflowTask, ProcessInstance)
+            .join(ProcessInstance, ProcessInstance.id == WorkflowTask.instance_id)
+            .where(*_task_filter(tab, me))
+        )
+        if doc_type:
+            stmt = stmt.where(ProcessInstance.document_type == doc_type)
+        if node:
+            stmt = stmt.where(WorkflowTask.node == node)
+        rows, next_before = _page(stmt, WorkflowTask.id)
+        pairs = [(r[0], r[1]) for r in rows]
+    names = member_names(i.initiator_id for _, i in pairs)
+    items = []
+    for task, inst in pairs:
+        dtype = engine.document_types().get(inst.document_type)
+        document = dtype.get(inst.document_id) if dtype else None
+        if task is not None:
+            step = label_of(inst.process_version.spec, task.node)
+            since = task.acted_at if tab == "done" and task.acted_at else task.created_at
+        else:
+            active = (inst.state or {}).get("active") or {}
+            spec = inst.process_version.spec
+            step = "、".join(label_of(spec, n) for n in active) if inst.status == "running" else ""
+            since = inst.moved_at
+        items.append(
+            InboxRow(
+                id=task.id if task is not None else inst.id,
+                instance=inst,
+                url=dtype.url(document) if document is not None else "#",
+                type_label=_type_label(inst.document_type),
+                step=step,
+                requester=names.get(inst.initiator_id, "?"),
+                since=since,
+                task=task,
+                due_at=task.due_at if task is not None and task.status == OPEN else None,
+                name=str(getattr(document, "title", "") or inst.title),
+                number=str(getattr(document, "number", "") or ""),
+            )
+        )
+    return {"items": items, "next_before": next_before}
+
+
+def _node_choices(tab: str, me: int, doc_type: str | None) -> list[tuple[str, str]]:
+    if tab == "started":
+        stmt = (
+            sa.select(ProcessInstance.document_type, WorkflowTask.node)
+            .join(ProcessInstance, ProcessInstance.id == WorkflowTask.instance_id)
+            .where(ProcessInstance.initiator_id == me, WorkflowTask.status == OPEN)
+        )
+    else:
+        stmt = (
+            sa.select(ProcessInstance.document_type, WorkflowTask.node)
+            .join(ProcessInstance, ProcessInstance.id == WorkflowTask.instance_id)
+            .where(*_task_filter(tab, me))
+        )
+    if doc_type:
+        stmt = stmt.where(ProcessInstance.document_type == doc_type)
+    seen: dict[str, str] = {}
+    for dtype, node in db.session.execute(stmt.distinct().limit(200)):
+        seen.setdefault(node, _node_label(dtype, node))
+    return sorted(seen.items(), key=lambda kv: kv[1])
+
+
+def inbox_context(**extra: Any) -> dict[str, Any]:
+    me = g.membership.id
+    tab = request.args.get("tab", "todo")
+    tab = tab if tab in TABS else "todo"
+    types = engine.document_types()
+    doc_type = request.args.get("type") or None
+    doc_type = doc_type if doc_type in types else None
+    node = (request.args.get("node") or "").strip()[:80] or None
+    return {
+        "tab": tab,
+        "tabs": [(t, TAB_LABELS[t]) for t in TABS],
+        "counts": inbox_counts(me),
+        "doc_type": doc_type,
+        "node": node,
+        "type_choices": sorted(((k, _type_label(k)) for k in types), key=lambda kv: kv[1]),
+        "node_choices": _node_choices(tab, me, doc_type),
+        "batch_key": new_key(),
+        "task_labels": TASK_LABELS,
+        "status_labels": STATUS_LABELS,
+        **_inbox_rows(tab, me, doc_type, node),
+        **extra,
+    }
+
+
+@bp.route("/inbox")
+@login_required
+def inbox() -> Response:
+    return render_page(
+        "workflow/inbox.html", "workflow/_inbox_list.html", "inbox-list", **inbox_context()
+    )
+
+
+@bp.route("/inbox/batch-approve", methods=["POST"])
+@login_required
+def inbox_batch_approve() -> Response:
+    """Approve the checked tasks in a background job (one transaction per task)."""
+    me = g.membership.id
+    wanted = [int(v) for v in request.form.getlist("workflow_task_id") if v.strip().isdigit()]
+    task_ids = list(
+        db.session.scalars(
+            sa.select(WorkflowTask.id)
+            .where(
+                WorkflowTask.id.in_(wanted[:200]),
+                WorkflowTask.assignee_id == me,
+                WorkflowTask.status == OPEN,
+                WorkflowTask.kind == "approval",
+            )
+            .order_by(WorkflowTask.id)
+        )
+    )
+    if not task_ids:
+        message = _("Select the tasks to approve.")
+        if wants_fragment("inbox-list"):
+            return render_page(
+                "workflow/inbox.html",
+                "workflow/_inbox_list.html",
+                "inbox-list",
+                status=422,
+                **inbox_context(batch_error=message),
+            )
+        flash(message, "error")
+        return redirect_to("suite.inbox", tab="todo")
+    key = (request.form.get("key") or "").strip()[:40] or new_key()
+    enqueue("suite.workflow.jobs:batch_approve", me, task_ids, f"batch:{me}:{key}")
+    message = _("Approving the selected tasks (%(num)d)…", num=len(task_ids))
+    if wants_fragment("inbox-list"):
+        return render_page(
+            "workflow/inbox.html",
+            "workflow/_inbox_list.html",
+            "inbox-list",
+            **inbox_context(batch_pending=message),
+        )
+    return redirect_to("suite.inbox", message, tab="todo")
