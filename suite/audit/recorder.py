@@ -176,10 +176,18 @@ def append(
         "prev_hash": prev,
     }
     values["hash"] = event_hash(prev, header_of(values), payload)
-    session.connection().execute(sa.insert(table), [values])
-    if heads is not None:
-        heads[key] = (seq + 1, values["hash"])
+    # Written in one batch before the transaction commits (or a savepoint opens): a command's
+    # events cost one INSERT, not one each. Readers in the same transaction see them after that.
+    session.info.setdefault("audit_pending", []).append(values)
+    heads[key] = (seq + 1, values["hash"])
     return values
+
+
+def write_pending(session: Session) -> None:
+    """Insert the events appended so far in this transaction."""
+    pending = session.info.pop("audit_pending", None)
+    if pending:
+        session.connection().execute(sa.insert(AuditEvent.__table__), pending)
 
 
 @event.listens_for(Session, "before_flush")
@@ -197,10 +205,24 @@ def _capture_before_flush(session: Session, flush_context: Any, instances: Any) 
             deleted[id(obj)] = (entity_key(obj), workspace_of(obj), snapshot(obj))
 
 
+@event.listens_for(Session, "before_commit")
+def _write_before_commit(session: Session) -> None:
+    session.flush()  # its after_flush hook may append more events
+    write_pending(session)
+
+
+@event.listens_for(Session, "after_transaction_create")
+def _write_before_savepoint(session: Session, transaction: Any) -> None:
+    # A savepoint rolled back must not take earlier events with it: write those first.
+    if transaction.nested and session.info.get("audit_pending"):
+        write_pending(session)
+
+
 @event.listens_for(Session, "after_commit")
 @event.listens_for(Session, "after_soft_rollback")
 def _forget_heads(session: Session, *args: Any) -> None:
     session.info.pop("audit_heads", None)
+    session.info.pop("audit_pending", None)
 
 
 @event.listens_for(Session, "after_flush")

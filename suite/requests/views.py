@@ -34,8 +34,8 @@ from suite.workflow.panels import (
     panel_for,
     passed_nodes,
 )
-from suite.workflow.preview import preview
 from suite.workflow.planner import CommandRefused
+from suite.workflow.preview import preview
 from suite.workflow.views import DocumentPages, refusal_message, register_pages
 
 STATUSES = {

@@ -471,13 +471,20 @@ def _timers(
         task.due_at = first_due
 
 
+def _version_number(instance: ProcessInstance) -> int | None:
+    cache = db.session.info.setdefault("wf_version_numbers", {})
+    if instance.version_id not in cache:
+        cache[instance.version_id] = db.session.scalar(
+            sa.select(ProcessVersion.number).where(ProcessVersion.id == instance.version_id)
+        )
+    return cache[instance.version_id]
+
+
 def _event(
     instance: ProcessInstance, spec: Mapping[str, Any], effect: planner.Event, cmd: planner.Command
 ) -> None:
     db.session.flush()  # the instance's own row events first: one chain, in order
-    version_no = db.session.scalar(
-        sa.select(ProcessVersion.number).where(ProcessVersion.id == instance.version_id)
-    )
+    version_no = _version_number(instance)
     recorder.append(
         db.session,
         workspace_id=instance.workspace_id,

@@ -69,14 +69,25 @@ def _workflow_rows(app, ws, boss: int) -> None:
         clerk = db.session.scalar(
             sa.select(Membership).join(User).where(User.login == f"clerk-{ws.code}")
         )
-        db.session.add(WebhookEndpoint(kind="dingtalk", url="https://robot.invalid/x", events=["*"]))
+        db.session.add(
+            WebhookEndpoint(kind="dingtalk", url="https://robot.invalid/x", events=["*"])
+        )
         now = dt.datetime.now(dt.UTC)
-        db.session.add(Delegation(member_id=boss, delegate_id=clerk.id, starts_at=now,
-                                  ends_at=now + dt.timedelta(hours=1), note="x"))
-        db.session.add(ApiToken(membership_id=clerk.id, name="t", token_hash=f"h-{ws.code}",
-                                prefix="slt_x"))
-        req = services.save(None, clerk, title="Toner", amount=Decimal("10.00"), urgency="normal",
-                            reason="")
+        db.session.add(
+            Delegation(
+                member_id=boss,
+                delegate_id=clerk.id,
+                starts_at=now,
+                ends_at=now + dt.timedelta(hours=1),
+                note="x",
+            )
+        )
+        db.session.add(
+            ApiToken(membership_id=clerk.id, name="t", token_hash=f"h-{ws.code}", prefix="slt_x")
+        )
+        req = services.save(
+            None, clerk, title="Toner", amount=Decimal("10.00"), urgency="normal", reason=""
+        )
         services.submit(req, clerk, key=f"submit-{ws.code}")
         db.session.commit()
         task = db.session.scalar(sa.select(WorkflowTask).where(WorkflowTask.status == "open"))

@@ -53,6 +53,7 @@ class InboxRow:
     due_at: dt.datetime | None = None
     name: str = ""  # the document's own title and number when it has them
     number: str = ""
+    behalf: str | None = None  # a delegate's task: whom it is done for (代)
 
     @property
     def waiting(self) -> str:
@@ -144,7 +145,10 @@ def _inbox_rows(tab: str, me: int, doc_type: str | None, node: str | None) -> di
             stmt = stmt.where(WorkflowTask.node == node)
         rows, next_before = _page(stmt, WorkflowTask.id)
         pairs = [(r[0], r[1]) for r in rows]
-    names = member_names(i.initiator_id for _, i in pairs)
+    names = member_names(
+        [i.initiator_id for _, i in pairs]
+        + [t.on_behalf_of_id for t, _ in pairs if t is not None and t.on_behalf_of_id]
+    )
     items = []
     for task, inst in pairs:
         dtype = engine.document_types().get(inst.document_type)
@@ -170,6 +174,11 @@ def _inbox_rows(tab: str, me: int, doc_type: str | None, node: str | None) -> di
                 due_at=task.due_at if task is not None and task.status == OPEN else None,
                 name=str(getattr(document, "title", "") or inst.title),
                 number=str(getattr(document, "number", "") or ""),
+                behalf=(
+                    names.get(task.on_behalf_of_id, "?")
+                    if task is not None and task.on_behalf_of_id
+                    else None
+                ),
             )
         )
     return {"items": items, "next_before": next_before}
