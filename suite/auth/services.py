@@ -88,21 +88,28 @@ def memberships_of(user: User) -> list[sa.Row]:
 
 
 def sync_roles(workspace: Workspace, registry: Registry) -> dict[str, Role]:
-    """Create the manifests' built-in roles in a workspace (existing ones keep admin edits)."""
+    """Create the manifests' built-in roles in a workspace and give built-in roles the
+    permissions a newer release added to them. Each permission is offered once (remembered in
+    the workspace settings), so one an admin took away stays away."""
     existing = {
         r.code: r
         for r in db.session.scalars(sa.select(Role).where(Role.workspace_id == workspace.id))
     }
+    settings = dict(workspace.settings or {})
+    offered = {k: set(v) for k, v in (settings.get("roles_offered") or {}).items()}
     for code, spec in registry.roles.items():
-        if code not in existing:
-            role = Role(
-                workspace_id=workspace.id,
-                code=code,
-                permissions=list(spec.permissions),
-                builtin=True,
-            )
+        role = existing.get(code)
+        if role is None:
+            role = Role(workspace_id=workspace.id, code=code, permissions=[], builtin=True)
             db.session.add(role)
             existing[code] = role
+        new = set(spec.permissions) - offered.get(code, set())
+        if new and role.builtin:
+            role.permissions = sorted(set(role.permissions or ()) | new)
+        offered[code] = offered.get(code, set()) | set(spec.permissions)
+    settings["roles_offered"] = {k: sorted(v) for k, v in sorted(offered.items())}
+    if settings != (workspace.settings or {}):
+        workspace.settings = settings
     db.session.flush()
     return existing
 

@@ -185,3 +185,27 @@ def test_workspace_settings_change_time_zone_and_language(app, admin_client):
         assert f'id="err-{field}"' in html
     with app.app_context(), system():
         assert db.session.get(Workspace, admin_client.workspace.id).timezone == "Asia/Singapore"
+
+
+def test_a_release_that_adds_permissions_to_a_builtin_role_offers_them_once(app, make_workspace):
+    from suite.auth.services import sync_roles
+    from suite.registry import RoleSpec
+    from suite.tenancy import Workspace
+
+    registry = app.extensions["suite.registry"]
+    ws = make_workspace()
+    spec = registry.roles["suite.staff"]
+    try:
+        registry.roles["suite.staff"] = RoleSpec(
+            spec.code, spec.label, (*spec.permissions, "suite.audit.read")
+        )
+        with app.app_context(), use_workspace(ws.id):
+            workspace = db.session.get(Workspace, ws.id)
+            staff = sync_roles(workspace, registry)["suite.staff"]
+            assert "suite.audit.read" in staff.permissions
+            staff.permissions = [p for p in staff.permissions if p != "suite.audit.read"]  # admin
+            db.session.commit()
+            staff = sync_roles(db.session.get(Workspace, ws.id), registry)["suite.staff"]
+            assert "suite.audit.read" not in staff.permissions  # the admin's choice stays
+    finally:
+        registry.roles["suite.staff"] = spec
