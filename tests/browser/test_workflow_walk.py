@@ -80,8 +80,8 @@ def person(new_page: Callable[[str], Any], login: str) -> Any:
     return page
 
 
-def open_from_inbox(page: Any, screenshot: Any, shot: str | None = None) -> Any:
-    """待办 in the menu, then the request's row; returns the row as it was."""
+def open_from_inbox(page: Any, screenshot: Any, shot: str | None = None) -> str:
+    """待办 in the menu, then the request's row (opened); returns the row's text."""
     page.locator("nav.sidenav a[href='/inbox']").click()
     page.wait_for_url("**/inbox")
     row = page.locator("#inbox-rows li.inbox-row", has_text=TITLE)
@@ -116,7 +116,7 @@ def command(page: Any, label: str, fill: Callable[[Any], None], wait_for: str) -
     )
 
 
-def test_submit_delegate_send_back_resubmit_approve(app, demo, inside, new_page, screenshot):
+def test_submit_delegate_send_back_resubmit_approve(demo, inside, new_page, screenshot):
     from suite.db import db, utcnow
     from suite.requests.models import GeneralRequest
     from suite.workflow.models import Delegation, ProcessInstance
