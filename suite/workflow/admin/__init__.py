@@ -2,6 +2,6 @@
 workspace's working calendar. Routes live on the kernel blueprint `suite.views.bp`.
 """
 
-from suite.workflow.admin import views, work_calendar
+from suite.workflow.admin import publish, views, work_calendar
 
-__all__ = ["views", "work_calendar"]
+__all__ = ["publish", "views", "work_calendar"]
