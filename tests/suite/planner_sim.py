@@ -1,9 +1,9 @@
 """An in-memory stand-in for the workflow engine, for unit tests of the pure planner.
 
 `FakeContext` answers the planner's questions from plain dictionaries; `Sim` holds one instance
-(status, state, tasks) and applies a Plan's effects the way `suite.workflow.engine._apply` does:
-OpenTask rows get fresh ids in effect order, CloseTask / Activate / Suspend change a task only
-from the status the engine's guarded UPDATE expects (anything else is a planner bug here, a
+(status, state, tasks) and applies a Plan's effects the way `suite.workflow.effects.apply_effects`
+does: OpenTask rows get fresh ids in effect order, CloseTask / Activate / Suspend change a task
+only from the status the engine's guarded UPDATE expects (anything else is a planner bug here, a
 `task_changed` 409 there). A refused command raises before any effect exists, so it changes
 nothing.
 """
@@ -125,7 +125,7 @@ class Sim:
         return self.do(kind, member, **kw)
 
     def apply(self, result: Plan) -> None:
-        """What engine._apply writes, on the in-memory rows."""
+        """What effects.apply_effects writes, on the in-memory rows."""
         for effect in result.effects:
             if isinstance(effect, OpenTask):
                 status = WAITING if effect.waiting else (OPEN if effect.kind != "cc" else "cc")
