@@ -1,8 +1,9 @@
 """The pure planning step (docs/WORKFLOW.md section 4): plan(spec, snapshot, command, context).
 
 No database: `tests.suite.planner_sim` supplies a dictionary-backed Context and an in-memory
-engine that applies a Plan's effects. The first half is one example per rule; the second half is
-a hypothesis state machine running random command sequences on random approval chains.
+engine that applies a Plan's effects. First one example per rule, then regressions for planner
+bugs the random runs found, two documented gaps (strict xfail), and last a hypothesis property:
+random command sequences on random approval chains, with the invariants checked after each step.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from suite.workflow.planner import (
     RunAction,
     StartWait,
 )
-from tests.suite.planner_sim import T0, FakeContext, Sim
+from tests.suite.planner_sim import FakeContext, Sim
 
 INIT, A, B, C, D, E, MGR, ADMIN = 1, 11, 12, 13, 14, 15, 20, 99
 MODES = ["any", "all", "sequential", "n_of_m"]
@@ -638,6 +639,149 @@ def test_timeout_without_an_auto_action_does_nothing():
     assert result.effects == [] and sim.status == "running"
 
 
+# === regressions: planner bugs the random sequences found ========================================
+
+
+def test_a_delegate_already_asked_in_the_node_does_not_get_a_second_task():
+    nodes = {"n1": approval(mode="all")}
+    sim = make_sim("n1", nodes, {"n1": [A, B]}, delegates={A: B, C: A})
+    sim.submit()
+    assert [(t.assignee, t.on_behalf_of) for t in sim.live()] == [(A, None), (B, None)]
+    sim.act(A, "add_approver", assignees=(C,), position="parallel")  # C's delegate is A
+    assert sim.task_of(C).on_behalf_of is None
+    seq = make_sim("n1", {"n1": approval(mode="sequential")}, {"n1": [A, B]}, delegates={A: B})
+    seq.submit()
+    assert [(t.assignee, t.status) for t in seq.live()] == [(A, "open"), (B, "waiting")]
+
+
+def test_any_cancelling_the_others_cancels_what_they_added():
+    sim = single("any")
+    sim.act(A, "add_approver", assignees=(C,), position="after")  # C waits for A
+    sim.act(B)
+    assert sim.status == "approved"
+    assert statuses(sim, "n1") == {A: "cancelled", B: "approved", C: "cancelled"}
+
+
+def test_n_of_m_a_no_vote_cancels_what_the_voter_added():
+    sim = single("n_of_m", (A, B, D), n=2)
+    sim.act(A, "add_approver", assignees=(C,), position="after")
+    sim.act(A, "reject", comment="no")
+    assert sim.tasks[sim.next_id - 1].status == "cancelled"  # C will never be asked
+    sim.act(B)
+    sim.act(D)
+    assert sim.status == "approved"
+
+
+def test_n_of_m_rejects_once_out_of_reach_even_with_added_approvers_pending():
+    sim = single("n_of_m", (A, B, D), n=2)
+    sim.act(A, "add_approver", assignees=(C,), position="parallel")
+    sim.act(B, "reject", comment="no")
+    assert sim.status == "running"
+    sim.act(D, "reject", comment="no")  # only A is left: 2 is out of reach
+    assert sim.status == "rejected" and sim.live() == []
+
+
+def test_n_of_m_needs_everyone_asked_when_fewer_than_n_are():
+    """n=3 of [initiator, A, B] with self-approval skipped: an approval never rejects."""
+    sim = single("n_of_m", (INIT, A, B), n=3, self_approval="skip")
+    sim.act(A)
+    assert sim.status == "running"
+    sim.act(B)
+    assert sim.status == "approved"
+
+
+def test_a_task_others_were_added_before_or_after_cannot_be_handed_over():
+    sim = make_sim("n1", {"n1": approval(mode="all")}, {"n1": [A, B]}, managers={A: MGR})
+    sim.submit()
+    a_task = sim.task_of(A).id
+    sim.act(A, "add_approver", assignees=(C,), position="after")
+    err = refused(sim, "transfer", A, task_id=a_task, assignees=(D,))
+    assert (err.code, err.status) == ("added_approvers_pending", 409)
+    sim.do("escalate", None, task_id=a_task)
+    assert sim.events[-1].action == "escalate_skipped" and sim.tasks[a_task].status == "open"
+    sim.act(A)
+    sim.act(C)
+    sim.act(B)
+    assert sim.status == "approved"
+
+    sim = single("all")
+    a_task = sim.task_of(A).id
+    sim.act(A, "add_approver", assignees=(C,), position="before")  # A waits for C
+    err = refused(sim, "reassign", ADMIN, is_admin=True, task_id=a_task, assignees=(D,))
+    assert err.code == "added_approvers_pending"
+    sim.act(C, "add_approver", assignees=(D,), position="parallel")
+    sim.act(C, "transfer", assignees=(E,))  # nobody hangs on C's task (parallel): fine
+    assert (sim.task_of(E).added_by, sim.task_of(E).added_how) == (a_task, "before")
+    sim.act(E)
+    sim.act(D)
+    assert sim.tasks[a_task].status == "open"
+
+
+def test_an_escalated_added_approver_stays_an_added_one():
+    sim = make_sim("n1", {"n1": approval(mode="any")}, {"n1": [A, B]}, managers={C: MGR})
+    sim.submit()
+    a_task = sim.task_of(A).id
+    sim.act(A, "add_approver", assignees=(C,), position="before")
+    sim.do("escalate", None, task_id=sim.task_of(C).id)
+    escalated = sim.task_of(MGR)
+    assert (escalated.on_behalf_of, escalated.added_by, escalated.added_how) == (
+        C,
+        a_task,
+        "before",
+    )
+    sim.act(MGR)
+    assert sim.status == "running"  # an added approver's yes does not complete 或签
+    assert sim.tasks[a_task].status == "open"  # A is asked again, as after C
+    sim.act(A)
+    assert sim.status == "approved"
+
+
+# === known gaps (documented, not fixed here) ======================================================
+
+
+def split_spec() -> dict[str, dict[str, Any]]:
+    return {
+        "split": {"kind": "parallel", "branches": ["l1", "right"], "join": "merge"},
+        "l1": approval("l2"),
+        "l2": approval("merge"),
+        "right": approval("merge"),
+        "merge": {"kind": "join", "next": "done"},
+    }
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="send back from a parallel branch cancels the other branch and the join waits for it",
+)
+@pytest.mark.parametrize(("target", "resume"), [("submit", "returning"), ("l1", "rerun")])
+def test_send_back_inside_a_parallel_branch_can_still_finish(target, resume):
+    sim = make_sim("split", split_spec(), {"l1": [A], "l2": [C], "right": [B]})
+    sim.submit()
+    sim.act(A)
+    sim.act(C, "send_back", target=target, resume=resume)
+    for _ in range(6):
+        if sim.open():
+            sim.act(sim.open()[0].assignee, task_id=sim.open()[0].id)
+    assert sim.status == "approved", sim.state
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="submit on a rejected/withdrawn snapshot restarts at round 1 and counts the old votes "
+    "(the engine starts a new instance per submission, so this path is unused)",
+)
+def test_resubmitting_the_same_instance_starts_a_clean_vote():
+    sim = single("n_of_m", (A, B, C), n=2)
+    sim.act(A)
+    sim.act(B, "reject", comment="no")
+    sim.act(C, "reject", comment="no")
+    sim.submit()
+    sim.act(B)
+    assert sim.status == "running"
+
+
 # === property-based: random approval chains, random command sequences ============================
 
 POOL = [1, 2, 3, 4, 5, 6]  # members who may approve; the initiator is one of them
@@ -725,6 +869,7 @@ def chains(draw: st.DrawFn) -> dict[str, Any]:
         nodes[node_id] = node
         approvers[node_id] = people
     members = POOL + OUTSIDERS
+    enabled = draw(st.sets(st.sampled_from(sorted(set(KINDS))), min_size=2))
     return {
         "spec": make_spec(ids[0], nodes),
         "ids": ids,
@@ -742,7 +887,7 @@ def chains(draw: st.DrawFn) -> dict[str, Any]:
         ),
         "admins": draw(st.lists(st.sampled_from(members), max_size=2, unique=True)),
         # swarm testing: each run tries only some kinds of command, so it gets further with them
-        "kinds": [k for k in KINDS if k in draw(st.sets(st.sampled_from(KINDS), min_size=2))],
+        "kinds": [k for k in KINDS if k in enabled],
     }
 
 
@@ -794,7 +939,7 @@ class Run:
         )
         self.sim = Sim(world["spec"], ctx, initiator=world["initiator"])
         self.valid: set[str] = set()  # approval nodes whose completion still stands
-        self.after(Command("submit", self.sim.initiator, T0), self.sim.submit(), {"active": {}})
+        self.after(self.sim.submit(), {"active": {}})
 
     # ---- a command from a move's raw choices, read against the instance as it is now
     def command_for(self, move: Move) -> Command:
@@ -857,7 +1002,7 @@ class Run:
         if cmd.kind == "send_back":
             assert expected_target is True, ("send back accepted to", cmd.target)
         sim.apply(result)  # (e): raises EffectMisfitError on a CloseTask/Activate/Suspend misfit
-        self.after(cmd, result, before_state)
+        self.after(result, before_state)
 
     def send_back_allowed(self, cmd: Command) -> bool | None:
         """Oracle: may the task's node send back to cmd.target? None: not a plain send back."""
@@ -875,7 +1020,7 @@ class Run:
         )
 
     # ---- after an accepted command
-    def after(self, cmd: Command, result: Plan, before_state: dict[str, Any]) -> None:
+    def after(self, result: Plan, before_state: dict[str, Any]) -> None:
         sim = self.sim
         actions = [e.action for e in result.of(Event)]
         for e in result.of(Event):
@@ -999,7 +1144,11 @@ class Run:
             assert set(self.ids) <= self.valid, (self.ids, self.valid)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.large_base_example],
+)
 @given(world=chains(), moves=st.lists(MOVES, min_size=STEPS // 2, max_size=STEPS))
 def test_random_command_sequences_keep_the_invariants(world, moves):
     """Every mode x reject policy x add-approver x delegate x send-back round (see Run)."""
