@@ -1,0 +1,165 @@
+"""Graph traversal: entering each kind of node, opening tasks, continuing and finishing."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from suite.workflow.models import LIVE
+from suite.workflow.planner.model import (
+    APPROVE,
+    Event,
+    Notify,
+    OpenTask,
+    RunAction,
+    StartWait,
+)
+
+
+class GraphMixin:
+    """Part of `_Run`: walks the compiled spec from node to node."""
+
+    def open_for(
+        self, node: str, assignees: Sequence[int], in_turn: bool = False, **kw: Any
+    ) -> list[int]:
+        """Open (or queue) tasks, routing each to a delegate when one is away (代理).
+
+        A delegate who already has a task in the node, or is asked here in their own right, is
+        passed over (the member keeps the task), so nobody holds two tasks in one node.
+        `in_turn` (sequential): the first opens, the others wait in order. Returns who got them.
+        """
+        taken = {t.assignee for t in self.live(node)} | set(assignees)
+        got = []
+        for i, member in enumerate(assignees):
+            if in_turn:
+                kw.update(seq=i, waiting=i > 0)
+            delegate = self.ctx.delegate_of(member, self.cmd.now)
+            if delegate is not None and delegate not in taken:
+                taken.add(delegate)
+                self.emit(
+                    OpenTask(node, delegate, on_behalf_of=member, round=self.state["round"], **kw)
+                )
+                got.append(delegate)
+            else:
+                self.emit(OpenTask(node, member, round=self.state["round"], **kw))
+                got.append(member)
+        return got
+
+    def notify_open(
+        self, node: str, assignees: Sequence[int], event: str = "task_assigned"
+    ) -> None:
+        if assignees:
+            self.emit(Notify(tuple(assignees), event, node))
+
+    def enter(self, node_id: str, branch: list[list[str]]) -> None:
+        node = self.nodes[node_id]
+        kind = node["kind"]
+        if kind != "end" and node.get("enabled") is False:
+            self.emit(Event("node_skipped", {"node": node_id, "reason": "disabled"}))
+            self.enter(node["next"], branch)
+            return
+        handler = getattr(self, f"enter_{kind}")
+        handler(node_id, node, branch)
+
+    def activate_node(self, node_id: str, branch: list[list[str]]) -> None:
+        self.state["active"][node_id] = {"round": self.state["round"], "branch": branch}
+
+    def enter_edit(self, node_id: str, node: Mapping[str, Any], branch: list[list[str]]) -> None:
+        self.activate_node(node_id, branch)
+        got = self.open_for(node_id, [self.snap.initiator], kind="edit")
+        self.notify_open(node_id, got, "returned_to_you")
+
+    def enter_approval(
+        self, node_id: str, node: Mapping[str, Any], branch: list[list[str]]
+    ) -> None:
+        people = list(dict.fromkeys(self.ctx.approvers(node_id, node, self.snap)))
+        policy = node.get("self_approval", "skip")
+        if self.snap.initiator in people and policy in ("skip", "forbid"):
+            people.remove(self.snap.initiator)
+            self.emit(Event("self_approval_" + policy, {"node": node_id}))
+            if not people and policy == "skip":
+                self.emit(Event("node_passed", {"node": node_id, "reason": "self"}))
+                self.after_node(node_id, node, branch)
+                return
+        if not people:
+            if node.get("empty", "admin") == "admin" and self.ctx.admins():
+                people = list(self.ctx.admins())
+                self.emit(Event("no_approver_admin", {"node": node_id}))
+            else:
+                self.emit(Event("node_passed", {"node": node_id, "reason": "no_approver"}))
+                self.after_node(node_id, node, branch)
+                return
+        self.activate_node(node_id, branch)
+        if node.get("mode", "any") == "sequential":
+            got = self.open_for(node_id, people, in_turn=True)
+            self.notify_open(node_id, got[:1])
+        else:
+            self.notify_open(node_id, self.open_for(node_id, people))
+
+    def enter_decision(
+        self, node_id: str, node: Mapping[str, Any], branch: list[list[str]]
+    ) -> None:
+        for i, case in enumerate(node.get("cases", ())):
+            if self.ctx.condition(case["when"], self.values):
+                self.emit(Event("decision", {"node": node_id, "case": i, "next": case["next"]}))
+                self.enter(case["next"], branch)
+                return
+        self.emit(Event("decision", {"node": node_id, "case": "default", "next": node["default"]}))
+        self.enter(node["default"], branch)
+
+    def enter_parallel(
+        self, node_id: str, node: Mapping[str, Any], branch: list[list[str]]
+    ) -> None:
+        self.state["arrived"][node["join"]] = []
+        for start in node["branches"]:
+            self.enter(start, [*branch, [node_id, start]])
+
+    def enter_join(self, node_id: str, node: Mapping[str, Any], branch: list[list[str]]) -> None:
+        split_id, start = branch[-1]
+        arrived = self.state["arrived"].setdefault(node_id, [])
+        if start not in arrived:
+            arrived.append(start)
+        if set(arrived) >= set(self.nodes[split_id]["branches"]):
+            del self.state["arrived"][node_id]
+            self.enter(node["next"], branch[:-1])
+
+    def enter_cc(self, node_id: str, node: Mapping[str, Any], branch: list[list[str]]) -> None:
+        people = list(dict.fromkeys(self.ctx.approvers(node_id, node, self.snap)))
+        for member in people:
+            self.emit(OpenTask(node_id, member, kind="cc", round=self.state["round"]))
+        self.notify_open(node_id, people, "cc")
+        self.enter(node["next"], branch)
+
+    def enter_automation(
+        self, node_id: str, node: Mapping[str, Any], branch: list[list[str]]
+    ) -> None:
+        self.emit(RunAction(node["action"], node_id))
+        self.enter(node["next"], branch)
+
+    def enter_wait(self, node_id: str, node: Mapping[str, Any], branch: list[list[str]]) -> None:
+        self.activate_node(node_id, branch)
+        self.emit(StartWait(node_id, node["after"]))
+
+    def enter_end(self, node_id: str, node: Mapping[str, Any], branch: list[list[str]]) -> None:
+        self.finish(node.get("outcome", APPROVE))
+
+    def after_node(self, node_id: str, node: Mapping[str, Any], branch: list[list[str]]) -> None:
+        """A node completed: continue, or jump back to the node that sent the document back."""
+        self.state["active"].pop(node_id, None)
+        back = self.state.get("return_to")
+        if back and back["target"] == node_id:
+            del self.state["return_to"]
+            self.enter(back["node"], back["branch"])
+            return
+        self.enter(node["next"], branch)
+
+    def finish(self, outcome: str) -> None:
+        for t in list(self.tasks.values()):
+            if t.status in LIVE and t.kind != "cc":
+                self.close(t, "cancelled")
+        self.state["active"] = {}
+        self.state["arrived"] = {}
+        self.state.pop("return_to", None)
+        self.status = outcome
+        self.emit(Event(outcome, {}))
+        self.emit(Notify((self.snap.initiator,), outcome))
