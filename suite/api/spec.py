@@ -13,7 +13,7 @@ from apispec import APISpec
 from apispec_webframeworks.flask import FlaskPlugin
 from flask import Flask
 
-from suite.api.views.common import USER_COMMANDS
+from suite.workflow.planner import USER_COMMANDS
 
 TITLE = "Shunliu API"
 VERSION = "1.0.0"

@@ -12,22 +12,6 @@ from suite.auth.models import Membership
 from suite.auth.permissions import grants, permissions_of
 
 MAX_LIMIT = 100
-# What people may send; timers' commands (remind, escalate, timeout, resume) are the system's.
-USER_COMMANDS = (
-    "approve",
-    "resubmit",  # approve on the requester's edit task, as the pages call it
-    "reject",
-    "send_back",
-    "withdraw",
-    "transfer",
-    "add_approver",
-    "urge",
-    "comment",
-    "cc",
-    "reassign",
-    "jump",
-    "cancel",
-)
 
 
 def me() -> Membership:

@@ -12,7 +12,6 @@ from werkzeug.wrappers import Response
 from suite.api import inbox, serialize
 from suite.api.blueprint import Invalid, bp, error
 from suite.api.views.common import (
-    USER_COMMANDS,
     choice,
     is_process_admin,
     json_body,
@@ -27,7 +26,7 @@ from suite.db import db
 from suite.tenancy import get_or_404
 from suite.workflow import engine
 from suite.workflow.models import ProcessInstance
-from suite.workflow.planner import CommandRefused
+from suite.workflow.planner import USER_COMMANDS, CommandRefused
 from suite.workflow.views import PAGES, refusal_message
 
 COMMAND_FIELDS = {

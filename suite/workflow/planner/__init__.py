@@ -26,6 +26,7 @@ from suite.workflow.planner.model import (
     HANDED_OVER,
     HUMAN,
     REJECT,
+    USER_COMMANDS,
     Activate,
     CloseTask,
     Command,
@@ -45,6 +46,7 @@ from suite.workflow.planner.model import (
 from suite.workflow.planner.votes import VotesMixin
 
 __all__ = [
+    "USER_COMMANDS",
     "APPROVE",
     "COMMANDS",
     "HANDED_OVER",

@@ -147,3 +147,23 @@ class Plan:
 
     def of(self, kind: type) -> list[Any]:
         return [e for e in self.effects if isinstance(e, kind)]
+
+
+# Commands people may send (web pages and the API). `resubmit` is approve on the requester's
+# edit task; timers' commands (remind, escalate, timeout, resume) and submit (a document
+# service's job) are not among them.
+USER_COMMANDS = (
+    "approve",
+    "resubmit",
+    "reject",
+    "send_back",
+    "withdraw",
+    "transfer",
+    "add_approver",
+    "urge",
+    "comment",
+    "cc",
+    "reassign",
+    "jump",
+    "cancel",
+)

@@ -27,26 +27,9 @@ from suite.views import bp
 from suite.web import error_response, is_htmx
 from suite.workflow import engine
 from suite.workflow.models import ProcessInstance
-from suite.workflow.planner import CommandRefused
+from suite.workflow.planner import USER_COMMANDS, CommandRefused
 
 CHANGED = "workflow:instance-changed"
-# What a person may send from a page; the system's own commands (remind, escalate, timeout,
-# resume) and submit (a document service's job) are not among them.
-USER_COMMANDS = {
-    "approve",
-    "resubmit",
-    "reject",
-    "send_back",
-    "withdraw",
-    "transfer",
-    "add_approver",
-    "urge",
-    "comment",
-    "cc",
-    "reassign",
-    "jump",
-    "cancel",
-}
 MAX_COMMENT = 2000
 
 # Every `CommandRefused` code, as people read it.
