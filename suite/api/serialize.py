@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from suite.audit.models import AuditEvent
 from suite.audit.timeline import entries
-from suite.auth.models import Department, Membership, User
+from suite.auth.models import Department, User
 from suite.db import db
 from suite.requests.models import GeneralRequest
 from suite.workflow.messages import node_label
@@ -40,15 +40,9 @@ def _locale() -> str:
 
 def members(ids: Iterable[int | None]) -> dict[int, dict[str, Any]]:
     """{membership id: {"id", "name"}} for the given ids (one query)."""
-    wanted = {i for i in ids if i}
-    if not wanted:
-        return {}
-    rows = db.session.execute(
-        sa.select(Membership.id, User.display_name)
-        .join(User, User.id == Membership.user_id)
-        .where(Membership.id.in_(wanted))
-    )
-    return {mid: {"id": mid, "name": name} for mid, name in rows}
+    from suite.workflow.panels import member_names
+
+    return {mid: {"id": mid, "name": name} for mid, name in member_names(ids).items()}
 
 
 def specs(version_ids: Iterable[int]) -> dict[int, dict[str, Any]]:

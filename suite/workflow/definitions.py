@@ -74,7 +74,8 @@ def merge(template: Mapping[str, Any], overlay: Mapping[str, Any]) -> dict[str, 
     return spec
 
 
-def _successors(node: Mapping[str, Any]) -> list[str]:
+def successors(node: Mapping[str, Any]) -> list[str]:
+    """The steps a node can lead to (send-back edges are commands, not graph edges)."""
     kind = node.get("kind")
     if kind == "decision":
         return [c.get("next") for c in node.get("cases") or ()] + [node.get("default")]
@@ -109,7 +110,7 @@ def validate(spec: Mapping[str, Any], overlay: Mapping[str, Any] | None = None) 
                 str(_l("Step %(node)s has an unknown kind %(kind)s.", node=node_id, kind=kind))
             )
             continue
-        for succ in _successors(node):
+        for succ in successors(node):
             if succ not in nodes:
                 problems.append(
                     str(
@@ -217,7 +218,7 @@ def _graph_problems(nodes: Mapping[str, Mapping[str, Any]], start: str) -> list[
         if state.get(node_id) == 2:
             return True
         state[node_id] = 1
-        ok = all(visit(s) for s in _successors(nodes[node_id]))
+        ok = all(visit(s) for s in successors(nodes[node_id]))
         state[node_id] = 2
         return ok
 

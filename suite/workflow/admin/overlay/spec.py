@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 
 from suite.auth.models import Department, Membership, Role, User
 from suite.db import db
+from suite.workflow.definitions import successors
 
 EDITABLE_KINDS = ("approval", "cc", "decision")
 
@@ -63,15 +64,6 @@ def pick(label: object, locale: str) -> str:
 
 def field_specs(spec: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
     return {str(k): (v or {}) for k, v in (spec.get("fields") or {}).items()}
-
-
-def successors(node: Mapping[str, Any]) -> list[str]:
-    kind = node.get("kind")
-    if kind == "decision":
-        return [c.get("next") for c in node.get("cases") or ()] + [node.get("default")]
-    if kind == "parallel":
-        return list(node.get("branches") or ())
-    return [] if kind == "end" else [node.get("next")]
 
 
 def editable_nodes(spec: Mapping[str, Any]) -> list[str]:
