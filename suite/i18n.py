@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from decimal import Decimal
 
 from flask import current_app, g, has_request_context, request, session
@@ -29,6 +30,13 @@ def select_locale() -> str:
     if best == "en":
         return "en"
     return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def localized(label: object, locale: str) -> str:
+    """A template label `{en: ..., zh_CN: ...}` in `locale`, else English; a plain label as is."""
+    if isinstance(label, Mapping):
+        return str(label.get(locale) or label.get("en") or "")
+    return str(label) if label else ""
 
 
 def select_timezone() -> str:

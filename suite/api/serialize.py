@@ -17,6 +17,7 @@ from suite.audit.models import AuditEvent
 from suite.audit.timeline import entries
 from suite.auth.models import Department, User
 from suite.db import db
+from suite.i18n import localized
 from suite.requests.models import GeneralRequest
 from suite.workflow.messages import node_label
 from suite.workflow.models import LIVE, ProcessInstance, ProcessVersion, WorkflowTask
@@ -143,9 +144,7 @@ def instance_detail(instance: ProcessInstance, me: int) -> dict[str, Any]:
                 "task_ids": [t.id for t in live],
             }
         )
-    label = spec.get("label") or spec.get("key")
-    if isinstance(label, dict):
-        label = label.get(locale) or label.get("en") or spec.get("key")
+    label = localized(spec.get("label"), locale) or spec.get("key")
     doc = _document(instance)
     return {
         **instance_summary(instance, people),

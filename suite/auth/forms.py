@@ -42,16 +42,16 @@ def department_choices() -> list[tuple[int | None, str]]:
     return [(None, "—")] + [(d.id, "\u3000" * depth + d.name) for d, depth in department_tree()]
 
 
-def member_choices(exclude: int | None = None) -> list[tuple[int | None, str]]:
+def member_choices(exclude: int | None = None, blank: bool = True) -> list[tuple[int | None, str]]:
+    """Active members as `(id, "name (login)")`, by name; `blank` adds a leading "—" choice."""
     rows = db.session.execute(
         sa.select(Membership.id, User.display_name, User.login)
         .join(User, User.id == Membership.user_id)
         .where(Membership.active.is_(True))
         .order_by(User.display_name)
     ).all()
-    return [(None, "—")] + [
-        (r.id, f"{r.display_name} ({r.login})") for r in rows if r.id != exclude
-    ]
+    people = [(r.id, f"{r.display_name} ({r.login})") for r in rows if r.id != exclude]
+    return [(None, "—"), *people] if blank else people
 
 
 def role_choices() -> list[tuple[int, str]]:

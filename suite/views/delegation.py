@@ -52,8 +52,7 @@ def _mine() -> list[Delegation]:
 @login_required
 def delegation_list() -> Response:
     form = DelegationForm()
-    choices = [c for c in member_choices(exclude=g.membership.id) if c[0] is not None]
-    form.delegate_id.choices = choices
+    form.delegate_id.choices = member_choices(exclude=g.membership.id, blank=False)
     if request.method == "POST" and form.validate_on_submit():
         db.session.add(
             Delegation(

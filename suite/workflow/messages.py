@@ -6,6 +6,7 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from suite.db import db
+from suite.i18n import localized
 from suite.tenancy import Workspace
 from suite.workflow.models import ProcessInstance
 from suite.workflow.planner import Notify
@@ -25,10 +26,7 @@ SUBJECTS = {
 def node_label(spec: dict, node_id: str | None, locale: str) -> str:
     if not node_id:
         return ""
-    label = spec["nodes"].get(node_id, {}).get("label") or node_id
-    if isinstance(label, dict):
-        return label.get(locale) or label.get("en") or node_id
-    return str(label)
+    return localized(spec["nodes"].get(node_id, {}).get("label"), locale) or node_id
 
 
 def send(instance: ProcessInstance, effect: Notify) -> None:

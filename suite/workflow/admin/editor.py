@@ -16,6 +16,7 @@ from flask import abort, g, make_response, render_template
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from suite.auth.forms import member_choices
 from suite.auth.models import Membership, User
 from suite.db import db
 from suite.templating import current_locale
@@ -202,13 +203,7 @@ def _node_view(
 
 
 def _members() -> list[tuple[int, str]]:
-    rows = db.session.execute(
-        sa.select(Membership.id, User.display_name, User.login)
-        .join(User, User.id == Membership.user_id)
-        .where(Membership.active.is_(True))
-        .order_by(User.display_name)
-    ).all()
-    return [(r.id, f"{r.display_name} ({r.login})") for r in rows]
+    return member_choices(blank=False)
 
 
 def _resolver_names() -> list[tuple[str, str]]:

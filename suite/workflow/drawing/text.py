@@ -10,6 +10,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from suite.i18n import localized as _pick
+
 TEXT: dict[str, dict[str, str]] = {
     "any": {"zh_CN": "或签", "en": "any one"},
     "all": {"zh_CN": "会签", "en": "all"},
@@ -52,15 +54,6 @@ TEXT: dict[str, dict[str, str]] = {
 def _t(key: str, lang: str, *args: object) -> str:
     text = TEXT[key].get(lang) or TEXT[key]["en"]
     return text.format(*args) if args else text
-
-
-def _pick(label: object, locale: str) -> str:
-    if isinstance(label, Mapping):
-        for key in (locale, "en"):
-            if label.get(key):
-                return str(label[key])
-        return ""
-    return str(label) if label else ""
 
 
 def node_label(node_id: str, node: Mapping[str, Any], locale: str) -> str:

@@ -14,6 +14,7 @@ from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from suite.db import db, utcnow
+from suite.i18n import localized
 from suite.jobs import enqueue
 from suite.views import bp
 from suite.web import redirect_to, render_page, wants_fragment
@@ -75,10 +76,7 @@ class InboxRow:
 def _type_label(document_type: str) -> str:
     doc_type = engine.document_types().get(document_type)
     spec = templates().get(getattr(doc_type, "template", ""), {})
-    label = spec.get("label") or document_type
-    if isinstance(label, dict):
-        return label.get(locale()) or label.get("en") or document_type
-    return str(label)
+    return localized(spec.get("label"), locale()) or document_type
 
 
 def _node_label(document_type: str, node: str) -> str:

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 
 from suite.auth.models import Department, Membership, Role, User
 from suite.db import db
+from suite.i18n import localized as pick
 from suite.workflow.definitions import successors
 
 EDITABLE_KINDS = ("approval", "cc", "decision")
@@ -53,13 +54,6 @@ def workspace_choices(spec: Mapping[str, Any], locale: str) -> Choices:
         departments=[(d, d) for d in dict.fromkeys(departments)],
         fields=[(n, pick(f.get("label"), locale) or n) for n, f in field_specs(spec).items()],
     )
-
-
-def pick(label: object, locale: str) -> str:
-    """A `{en: ..., zh_CN: ...}` label in `locale`, else English, else a plain string."""
-    if isinstance(label, Mapping):
-        return str(label.get(locale) or label.get("en") or "")
-    return str(label or "")
 
 
 def field_specs(spec: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
