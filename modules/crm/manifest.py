@@ -8,6 +8,7 @@ from suite.registry import Manifest, RoleSpec
 
 manifest = Manifest(
     name="crm",
+    models="modules.crm.models",
     label=_l("Customers"),
     summary=_l("Customers and suppliers (one Party table), leads, opportunities, complaints"),
     depends=(),

@@ -8,6 +8,7 @@ from suite.registry import Manifest, RoleSpec
 
 manifest = Manifest(
     name="inventory",
+    models="modules.inventory.models",
     label=_l("Inventory"),
     summary=_l("Items, units, warehouses, the stock ledger, stocktakes"),
     depends=(),

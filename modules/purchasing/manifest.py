@@ -8,6 +8,7 @@ from suite.registry import Manifest, RoleSpec
 
 manifest = Manifest(
     name="purchasing",
+    models="modules.purchasing.models",
     label=_l("Purchasing"),
     summary=_l("Purchase requests, orders, receipts, invoice matching, payments"),
     depends=("crm", "inventory"),
