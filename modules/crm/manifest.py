@@ -9,6 +9,8 @@ from suite.registry import Manifest, RoleSpec
 manifest = Manifest(
     name="crm",
     models="modules.crm.models",
+    blueprint="modules.crm.blueprint:bp",
+    demo="modules.crm.demo:seed",
     label=_l("Customers"),
     summary=_l("Customers and suppliers (one Party table), leads, opportunities, complaints"),
     depends=(),

@@ -9,6 +9,8 @@ from suite.registry import Manifest, RoleSpec
 manifest = Manifest(
     name="inventory",
     models="modules.inventory.models",
+    blueprint="modules.inventory.blueprint:bp",
+    demo="modules.inventory.demo:seed",
     label=_l("Inventory"),
     summary=_l("Items, units, warehouses, the stock ledger, stocktakes"),
     depends=(),

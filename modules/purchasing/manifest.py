@@ -9,6 +9,7 @@ from suite.registry import Manifest, RoleSpec
 manifest = Manifest(
     name="purchasing",
     models="modules.purchasing.models",
+    blueprint="modules.purchasing.blueprint:bp",
     label=_l("Purchasing"),
     summary=_l("Purchase requests, orders, receipts, invoice matching, payments"),
     depends=("crm", "inventory"),

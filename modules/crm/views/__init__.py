@@ -1,0 +1,1 @@
+"""Pages of the crm module, one file per object."""

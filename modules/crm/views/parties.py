@@ -1,0 +1,3 @@
+"""(being written)"""
+
+from modules.crm.blueprint import bp  # noqa: F401

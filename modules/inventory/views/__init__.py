@@ -1,0 +1,1 @@
+"""Pages of the inventory module, one file per object."""

@@ -1,0 +1,3 @@
+"""(being written)"""
+
+from modules.inventory.blueprint import bp  # noqa: F401

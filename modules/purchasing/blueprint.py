@@ -1,0 +1,14 @@
+"""The purchasing blueprint at `/purchasing`; views register on import."""
+
+from flask import Blueprint
+
+bp = Blueprint("purchasing", __name__, url_prefix="/purchasing", template_folder="templates")
+
+from modules.purchasing.views import (  # noqa: E402, F401
+    invoices,
+    orders,
+    payments,
+    receipts,
+    requests,
+    settings,
+)

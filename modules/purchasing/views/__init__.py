@@ -1,0 +1,1 @@
+"""Pages of the purchasing module, one file per object."""

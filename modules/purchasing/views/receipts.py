@@ -1,0 +1,3 @@
+"""(being written)"""
+
+from modules.purchasing.blueprint import bp  # noqa: F401

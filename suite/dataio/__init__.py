@@ -1,0 +1,1 @@
+"""Excel import/export shared by every list page (S10.9)."""
