@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from flask import Blueprint, Flask
@@ -62,6 +62,8 @@ class Manifest:
     workflows: tuple[str, ...] = ()  # "pkg:relative/path.yaml" process templates
     actions: dict[str, str] = field(default_factory=dict)  # automation name -> "pkg.mod:func"
     documents: dict[str, str] = field(default_factory=dict)  # document type -> "pkg.mod:obj"
+    # permissions of this module given to roles other modules declare ("suite.finance": (...))
+    grants: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass
@@ -189,6 +191,17 @@ def load_modules(app: Flask, kernel: Iterable[Manifest], names: Iterable[str]) -
                 raise ManifestError(f"{m.name}: role {r.code} grants unknown {unknown}")
             registry.roles[r.code] = r
         registry.menus.extend(m.menus)
+    for m in manifests:  # a module may give its own permissions to another module's roles
+        for role_code, perms in m.grants.items():
+            if role_code not in registry.roles:
+                raise ManifestError(f"{m.name}: grants to unknown role {role_code}")
+            foreign = [p for p in perms if not p.startswith(f"{m.name}.")]
+            unknown = [p for p in perms if p not in registry.permissions]
+            if foreign or unknown:
+                raise ManifestError(f"{m.name}: grants {foreign or unknown} to {role_code}")
+            spec = registry.roles[role_code]
+            extra = tuple(p for p in perms if p not in spec.permissions)
+            registry.roles[role_code] = replace(spec, permissions=spec.permissions + extra)
     registry.menus.sort(key=lambda i: i.order)
     endpoints = set(app.view_functions)
     for item in registry.menus:

@@ -106,3 +106,25 @@ def test_menu_shows_only_entries_the_member_may_open(client, make_workspace, mak
     html = client.get("/").get_data(as_text=True)
     assert 'href="/admin/users"' not in html
     assert 'href="/"' in html
+
+
+def test_a_module_grants_its_permissions_to_another_modules_role(monkeypatch):
+    from flask import Flask
+
+    from suite import registry as reg
+
+    kernel = reg.Manifest(name="k", label="K", roles=(reg.RoleSpec("k.finance", "Finance", ()),))
+    granting = reg.Manifest(
+        name="m",
+        label="M",
+        permissions=(reg.Permission("m.pay", "Pay"),),
+        grants={"k.finance": ("m.pay",)},
+    )
+    monkeypatch.setattr(reg, "load_manifests", lambda names, package="modules": [granting])
+    assert reg.load_modules(Flask("a"), [kernel], ["m"]).roles["k.finance"].permissions == (
+        "m.pay",
+    )
+    foreign = reg.Manifest(name="m", label="M", grants={"k.finance": ("suite.user.manage",)})
+    monkeypatch.setattr(reg, "load_manifests", lambda names, package="modules": [foreign])
+    with pytest.raises(reg.ManifestError, match="grants"):
+        reg.load_modules(Flask("b"), [kernel], ["m"])
