@@ -749,11 +749,6 @@ def split_spec() -> dict[str, dict[str, Any]]:
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="send back from a parallel branch cancels the other branch and the join waits for it",
-)
 @pytest.mark.parametrize(("target", "resume"), [("submit", "returning"), ("l1", "rerun")])
 def test_send_back_inside_a_parallel_branch_can_still_finish(target, resume):
     sim = make_sim("split", split_spec(), {"l1": [A], "l2": [C], "right": [B]})
@@ -766,12 +761,39 @@ def test_send_back_inside_a_parallel_branch_can_still_finish(target, resume):
     assert sim.status == "approved", sim.state
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="submit on a rejected/withdrawn snapshot restarts at round 1 and counts the old votes "
-    "(the engine starts a new instance per submission, so this path is unused)",
-)
+def test_send_back_within_a_branch_leaves_the_other_branch_running():
+    sim = make_sim("split", split_spec(), {"l1": [A], "l2": [C], "right": [B]})
+    sim.submit()
+    sim.act(A)
+    sim.act(C, "send_back", target="l1", resume="rerun")
+    assert {(t.node, t.assignee) for t in sim.open()} == {("l1", A), ("right", B)}
+    sim.act(B)  # the untouched branch's vote counts in its own round
+    sim.act(A)
+    assert sim.status == "running"
+    sim.act(C)
+    assert sim.status == "approved"
+
+
+def test_send_back_into_a_split_that_already_joined_runs_only_that_branch_again():
+    nodes = {
+        "first": {"kind": "parallel", "branches": ["a", "b"], "join": "j1"},
+        "a": approval("j1"),
+        "b": approval("j1"),
+        "j1": {"kind": "join", "next": "last"},
+        "last": approval(),
+    }
+    sim = make_sim("first", nodes, {"a": [A], "b": [B], "last": [C]})
+    sim.submit()
+    sim.act(A)
+    sim.act(B)
+    sim.act(C, "send_back", target="a", resume="rerun")
+    assert [(t.node, t.assignee) for t in sim.open()] == [("a", A)]
+    sim.act(A)  # b had joined already: the join does not wait for it again
+    assert [(t.node, t.assignee) for t in sim.open()] == [("last", C)]
+    sim.act(C)
+    assert sim.status == "approved"
+
+
 def test_resubmitting_the_same_instance_starts_a_clean_vote():
     sim = single("n_of_m", (A, B, C), n=2)
     sim.act(A)

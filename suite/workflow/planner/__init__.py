@@ -102,7 +102,7 @@ class _Run(GraphMixin, VotesMixin, UserCommands, SystemCommands):
         self.tasks[task.id] = replace(task, status=outcome)
 
     def node_tasks(self, node: str, kind: str | None = None) -> list[TaskSnap]:
-        r = self.state["round"]
+        r = self.node_round(node)
         return [
             t
             for t in self.tasks.values()

@@ -28,7 +28,9 @@ class UserCommands:
         if self.cmd.actor != self.snap.initiator:
             raise CommandRefused("not_initiator", 403)
         self.status = "running"
-        self.state = {"active": {}, "arrived": {}, "round": 1}
+        # a new round, so votes of an earlier submission of this instance never count again
+        last = max((t.round for t in self.tasks.values()), default=0)
+        self.state = {"active": {}, "arrived": {}, "round": last + 1}
         self.tasks = {}
         start = self.spec["start"]
         self.emit(Event("submitted", {}))
@@ -80,6 +82,42 @@ class UserCommands:
                 seen.append(t.node)
         return seen
 
+    def send_back_scope(
+        self, target: str, node: str, branch: list[list[str]]
+    ) -> tuple[list[list[str]], str, list[list[str]]]:
+        """What a send-back from `node` (inside `branch`) to `target` resets, and where a
+        "returning" resubmission resumes.
+
+        Target in the sender's own branch: only that branch runs again; the other branches of
+        the split keep their tasks and votes. Target before a split the sender is in: that whole
+        split runs again, and a returning resubmission resumes at the split, not at the sender
+        (its sibling branches were reset too).
+        """
+        target_path = self.branch_of(target)
+        common = 0
+        while common < min(len(branch), len(target_path)) and branch[common] == target_path[common]:
+            common += 1
+        if common == len(branch):
+            return branch, node, branch
+        return branch[:common], branch[common][0], branch[:common]
+
+    def reset_scope(self, scope: list[list[str]]) -> None:
+        """Cancel live tasks and forget active nodes and pending joins inside `scope`."""
+        n = len(scope)
+        for other in list(self.tasks.values()):
+            if (
+                other.status in LIVE
+                and other.kind != "cc"
+                and self.branch_of(other.node)[:n] == scope
+            ):
+                self.close(other, "cancelled")
+        self.state["active"] = {
+            k: v for k, v in self.state["active"].items() if v.get("branch", [])[:n] != scope
+        }
+        for split_id, node in self.nodes.items():
+            if node["kind"] == "parallel" and self.branch_of(split_id)[:n] == scope:
+                self.state["arrived"].pop(node["join"], None)
+
     def leads_to(self, source: str, node_id: str) -> bool:
         """Whether `node_id` can be reached from `source` (so `source` is earlier on the path)."""
         seen: set[str] = set()
@@ -111,15 +149,20 @@ class UserCommands:
         ):
             raise CommandRefused("bad_send_back_target", 422, target=target)
         self.close(t, "returned", self.cmd.comment)
-        for other in list(self.tasks.values()):
-            if other.status in LIVE and other.kind != "cc":
-                self.close(other, "cancelled")
         branch = self.state["active"].get(t.node, {}).get("branch", [])
-        self.state["active"] = {}
-        self.state["arrived"] = {}
+        scope, resume_node, resume_branch = self.send_back_scope(target, t.node, branch)
+        self.reset_scope(scope)
+        # splits the target lies in had joined already: their other branches stay done
+        for split_id, start in self.branch_of(target)[len(resume_branch) :]:
+            split = self.nodes[split_id]
+            self.state["arrived"][split["join"]] = [b for b in split["branches"] if b != start]
         self.state["round"] += 1
         if self.cmd.resume == "returning":
-            self.state["return_to"] = {"target": target, "node": t.node, "branch": branch}
+            self.state["return_to"] = {
+                "target": target,
+                "node": resume_node,
+                "branch": resume_branch,
+            }
         else:
             self.state.pop("return_to", None)
         self.emit(
@@ -133,7 +176,7 @@ class UserCommands:
                 },
             )
         )
-        self.enter(target, [] if target == self.spec["start"] else branch)
+        self.enter(target, self.branch_of(target))
 
     def do_withdraw(self) -> None:
         self.running()

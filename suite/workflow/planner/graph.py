@@ -16,8 +16,44 @@ from suite.workflow.planner.model import (
 )
 
 
+def branch_paths(nodes: Mapping[str, Mapping[str, Any]], start: str) -> dict[str, list[list[str]]]:
+    """For every node, the parallel branches it lies in: `[[split, branch start], ...]`,
+    outermost first (a join belongs to the level outside its split)."""
+    paths: dict[str, list[list[str]]] = {}
+    todo: list[tuple[str, list[list[str]]]] = [(start, [])]
+    while todo:
+        node_id, path = todo.pop()
+        if node_id in paths or node_id not in nodes:
+            continue
+        node = nodes[node_id]
+        kind = node["kind"]
+        if kind == "join":
+            path = path[:-1]
+            if node_id in paths:
+                continue
+        paths[node_id] = path
+        if kind == "parallel":
+            todo += [(b, [*path, [node_id, b]]) for b in node["branches"]]
+        elif kind == "decision":
+            todo += [(c["next"], path) for c in node.get("cases", ())]
+            todo.append((node["default"], path))
+        elif kind != "end":
+            todo.append((node["next"], path))
+    return paths
+
+
 class GraphMixin:
     """Part of `_Run`: walks the compiled spec from node to node."""
+
+    def branch_of(self, node_id: str) -> list[list[str]]:
+        if not hasattr(self, "_paths"):
+            self._paths = branch_paths(self.nodes, self.spec["start"])
+        return self._paths.get(node_id, [])
+
+    def node_round(self, node_id: str) -> int:
+        """The round a node's tasks belong to: the one it was activated in (a branch that a
+        send-back elsewhere did not touch keeps its round)."""
+        return self.state["active"].get(node_id, {}).get("round", self.state["round"])
 
     def open_for(
         self, node: str, assignees: Sequence[int], in_turn: bool = False, **kw: Any
@@ -37,11 +73,11 @@ class GraphMixin:
             if delegate is not None and delegate not in taken:
                 taken.add(delegate)
                 self.emit(
-                    OpenTask(node, delegate, on_behalf_of=member, round=self.state["round"], **kw)
+                    OpenTask(node, delegate, on_behalf_of=member, round=self.node_round(node), **kw)
                 )
                 got.append(delegate)
             else:
-                self.emit(OpenTask(node, member, round=self.state["round"], **kw))
+                self.emit(OpenTask(node, member, round=self.node_round(node), **kw))
                 got.append(member)
         return got
 
