@@ -331,6 +331,17 @@ def test_self_approval_forbid_gives_the_task_to_the_others_or_to_the_admins():
     assert sim.actions_logged()[1:] == ["self_approval_forbid", "no_approver_admin"]
 
 
+def test_self_approval_is_not_reached_through_a_delegate_or_the_admin_fallback():
+    nodes = {"n1": approval(mode="all", self_approval="forbid")}
+    sim = make_sim("n1", nodes, {"n1": [A]}, delegates={A: INIT})
+    sim.submit()
+    assert [t.assignee for t in sim.open()] == [A]  # A keeps it: INIT may not act on their own
+    nodes = {"n1": approval(self_approval="forbid")}
+    sim = make_sim("n1", nodes, {"n1": []}, admin_ids=[INIT, ADMIN])
+    sim.submit()
+    assert [t.assignee for t in sim.open()] == [ADMIN]
+
+
 def test_self_approval_allow_asks_the_initiator_too():
     sim = single("all", (INIT, A), self_approval="allow")
     assert sim.assignees() == [INIT, A]

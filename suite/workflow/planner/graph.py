@@ -65,6 +65,9 @@ class GraphMixin:
         `in_turn` (sequential): the first opens, the others wait in order. Returns who got them.
         """
         taken = {t.assignee for t in self.live(node)} | set(assignees)
+        spec = self.nodes.get(node, {})
+        if spec.get("kind") == "approval" and spec.get("self_approval", "skip") != "allow":
+            taken.add(self.snap.initiator)  # never the initiator's own request, as a delegate
         got = []
         for i, member in enumerate(assignees):
             if in_turn:
@@ -118,8 +121,11 @@ class GraphMixin:
                 self.after_node(node_id, node, branch)
                 return
         if not people:
-            if node.get("empty", "admin") == "admin" and self.ctx.admins():
-                people = list(self.ctx.admins())
+            admins = list(self.ctx.admins())
+            if policy != "allow" and len(admins) > 1 and self.snap.initiator in admins:
+                admins.remove(self.snap.initiator)  # another admin decides an admin's request
+            if node.get("empty", "admin") == "admin" and admins:
+                people = admins
                 self.emit(Event("no_approver_admin", {"node": node_id}))
             else:
                 self.emit(Event("node_passed", {"node": node_id, "reason": "no_approver"}))
