@@ -77,6 +77,13 @@ manifest = Manifest(
             order=925,
         ),
         MenuItem(
+            _l("Group robots"),
+            "suite.webhook_list",
+            "suite.workspace.manage",
+            icon="bell",
+            order=935,
+        ),
+        MenuItem(
             _l("Audit trail"), "suite.audit_list", "suite.audit.read", icon="audit", order=930
         ),
         MenuItem(

@@ -16,6 +16,7 @@ from suite.views import (
     home,
     notifications,
     tokens,
+    webhooks,
 )
 from suite.workflow import admin as workflow_admin
 from suite.workflow import views as workflow_views
