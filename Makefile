@@ -7,7 +7,7 @@ PORT ?= 5000
 FLASK := $(BIN)/flask --app suite.app:create_app
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint format install translations extract-messages fonts db worker scheduler migration clean bench-kernel
+.PHONY: run test test-fast lint format install translations extract-messages fonts db worker scheduler migration clean bench-kernel bench-web
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -76,3 +76,10 @@ clean:
 bench-kernel: install
 	@if [ -n "$$SUITE_BENCH_DATABASE_URL" ]; then $(BIN)/python bench/kernel.py $(BENCH_ARGS); \
 	else $(PY) scripts/with_services.py -- $(BIN)/python bench/kernel.py $(BENCH_ARGS); fi
+
+# Web pages (order list, order detail, inbox) under gunicorn + wrk against a bare Flask page, on
+# PostgreSQL (SUITE_BENCH_DATABASE_URL, else a throwaway cluster). Needs wrk (apt-get install wrk).
+# BENCH_ARGS="--orders 20000 --tasks 20000" for a quicker run; see docs/PERFORMANCE.md.
+bench-web: install
+	@if [ -n "$$SUITE_BENCH_DATABASE_URL" ]; then $(BIN)/python bench/web.py $(BENCH_ARGS); \
+	else $(PY) scripts/with_services.py -- $(BIN)/python bench/web.py $(BENCH_ARGS); fi
