@@ -64,6 +64,11 @@ class Manifest:
     documents: dict[str, str] = field(default_factory=dict)  # document type -> "pkg.mod:obj"
     # permissions of this module given to roles other modules declare ("suite.finance": (...))
     grants: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # home page panels: "pkg.mod:func" -> func() returns (template, context) or None (nothing)
+    widgets: tuple[str, ...] = ()
+    # "modules.x.api": imported by suite.api.init_api before the API blueprint is registered;
+    # its routes go on suite.api.blueprint.bp and its `SCHEMAS` dict joins the OpenAPI document
+    api: str | None = None
 
 
 @dataclass
@@ -76,6 +81,7 @@ class Registry:
     templates: dict[str, dict[str, Any]] = field(default_factory=dict)
     actions: dict[str, Callable[..., Any]] = field(default_factory=dict)
     documents: dict[str, Any] = field(default_factory=dict)
+    widgets: list[Callable[[], Any]] = field(default_factory=list)
 
     def manifest(self, name: str) -> Manifest:
         for m in self.manifests:
@@ -177,6 +183,7 @@ def load_modules(app: Flask, kernel: Iterable[Manifest], names: Iterable[str]) -
             registry.actions[name] = resolve(target)
         for name, target in m.documents.items():
             registry.documents[name] = resolve(target)
+        registry.widgets.extend(resolve(target) for target in m.widgets)
         for target in m.workflows:
             spec = load_template(target)
             if spec["key"] in registry.templates:

@@ -191,9 +191,16 @@ def upgrade():
         sa.Column("received_by_id", sa.Integer(), nullable=False),
         sa.Column("note", sa.String(length=300), nullable=False),
         sa.Column("received_at", suite.db.UTCDateTime(), nullable=False),
+        sa.Column("return_of_id", sa.Integer(), nullable=True),
         sa.Column("workspace_id", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["location_id"], ["location.id"], name=op.f("fk_goods_receipt_location_id_location")
+        ),
+        sa.ForeignKeyConstraint(
+            ["return_of_id"],
+            ["goods_receipt.id"],
+            name=op.f("fk_goods_receipt_return_of_id_goods_receipt"),
+            ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
             ["order_id"],
@@ -219,7 +226,13 @@ def upgrade():
     with op.batch_alter_table("goods_receipt", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_goods_receipt_order_id"), ["order_id"], unique=False)
         batch_op.create_index(
+            batch_op.f("ix_goods_receipt_return_of_id"), ["return_of_id"], unique=False
+        )
+        batch_op.create_index(
             batch_op.f("ix_goods_receipt_workspace_id"), ["workspace_id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_goods_receipt_workspace_id_id", ["workspace_id", "id"], unique=False
         )
 
     op.create_table(
@@ -320,6 +333,14 @@ def upgrade():
         )
         batch_op.create_index(
             batch_op.f("ix_supplier_invoice_workspace_id"), ["workspace_id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_supplier_invoice_workspace_id_id", ["workspace_id", "id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_supplier_invoice_workspace_id_status_id",
+            ["workspace_id", "status", "id"],
+            unique=False,
         )
 
     op.create_table(
@@ -422,6 +443,14 @@ def upgrade():
         batch_op.create_index(
             batch_op.f("ix_payment_request_workspace_id"), ["workspace_id"], unique=False
         )
+        batch_op.create_index(
+            "ix_payment_request_workspace_id_id", ["workspace_id", "id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_payment_request_workspace_id_status_id",
+            ["workspace_id", "status", "id"],
+            unique=False,
+        )
 
     op.create_table(
         "supplier_invoice_line",
@@ -474,6 +503,8 @@ def downgrade():
 
     op.drop_table("supplier_invoice_line")
     with op.batch_alter_table("payment_request", schema=None) as batch_op:
+        batch_op.drop_index("ix_payment_request_workspace_id_status_id")
+        batch_op.drop_index("ix_payment_request_workspace_id_id")
         batch_op.drop_index(batch_op.f("ix_payment_request_workspace_id"))
         batch_op.drop_index(batch_op.f("ix_payment_request_invoice_id"))
 
@@ -485,6 +516,8 @@ def downgrade():
 
     op.drop_table("goods_receipt_line")
     with op.batch_alter_table("supplier_invoice", schema=None) as batch_op:
+        batch_op.drop_index("ix_supplier_invoice_workspace_id_status_id")
+        batch_op.drop_index("ix_supplier_invoice_workspace_id_id")
         batch_op.drop_index(batch_op.f("ix_supplier_invoice_workspace_id"))
         batch_op.drop_index(batch_op.f("ix_supplier_invoice_order_id"))
 
@@ -495,7 +528,9 @@ def downgrade():
 
     op.drop_table("purchase_order_line")
     with op.batch_alter_table("goods_receipt", schema=None) as batch_op:
+        batch_op.drop_index("ix_goods_receipt_workspace_id_id")
         batch_op.drop_index(batch_op.f("ix_goods_receipt_workspace_id"))
+        batch_op.drop_index(batch_op.f("ix_goods_receipt_return_of_id"))
         batch_op.drop_index(batch_op.f("ix_goods_receipt_order_id"))
 
     op.drop_table("goods_receipt")

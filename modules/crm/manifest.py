@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from suite.registry import Manifest, RoleSpec
+from suite.registry import Manifest, MenuItem, Permission, RoleSpec
 
 manifest = Manifest(
     name="crm",
@@ -14,15 +14,36 @@ manifest = Manifest(
     label=_l("Customers"),
     summary=_l("Customers and suppliers (one Party table), leads, opportunities, complaints"),
     depends=(),
+    api="modules.crm.api",
+    permissions=(
+        Permission("crm.party.read", _l("See customers and suppliers")),
+        Permission("crm.party.manage", _l("Create and change customers and suppliers")),
+    ),
     roles=(
-        RoleSpec("crm.sales", _l("Sales rep"), (), demo_login="sales", demo_department="sales"),
+        RoleSpec(
+            "crm.sales",
+            _l("Sales rep"),
+            ("crm.party.read", "crm.party.manage"),
+            demo_login="sales",
+            demo_department="sales",
+        ),
         RoleSpec(
             "crm.sales_manager",
             _l("Sales manager"),
-            (),
+            ("crm.party.read", "crm.party.manage"),
             demo_login="sales_manager",
             demo_department="sales",
             demo_head=True,
+        ),
+    ),
+    grants={"suite.finance": ("crm.party.read",), "suite.gm": ("crm.party.read",)},
+    menus=(
+        MenuItem(
+            _l("Customers and suppliers"),
+            "crm.party_list",
+            "crm.party.read",
+            icon="parties",
+            order=300,
         ),
     ),
 )

@@ -170,7 +170,8 @@ class MaterialIssueLine(WorkspaceScoped, db.Model):
         sa.ForeignKey("material_issue.id", ondelete="CASCADE"), index=True
     )
     item_id: Mapped[int] = mapped_column(sa.ForeignKey("item.id"))
-    qty: Mapped[Decimal] = mapped_column(Qty())
+    qty: Mapped[Decimal] = mapped_column(Qty())  # requested
+    issued_qty: Mapped[Decimal | None] = mapped_column(Qty())  # set when the warehouse issues
 
     item: Mapped[Item] = relationship()
 
@@ -246,3 +247,18 @@ class StocktakeLine(WorkspaceScoped, db.Model):
     @property
     def variance(self) -> Decimal | None:
         return None if self.counted_qty is None else self.counted_qty - self.system_qty
+
+
+class LowStockAlert(WorkspaceScoped, db.Model):
+    """An item whose on hand fell below its reorder point and whose buyers were told (once).
+
+    The row exists while the item stays low; a move that brings it back deletes it, so the next
+    fall notifies again. The unique item makes "once" hold when two moves race.
+    """
+
+    __audited__ = False  # derived from the ledger, like the balances
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(sa.ForeignKey("item.id", ondelete="CASCADE"), unique=True)
+    on_hand: Mapped[Decimal] = mapped_column(Qty())  # when it was raised
+    raised_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -5,7 +5,8 @@ Every change of stock goes through `post()`. It locks the balance rows it touche
 zero (the message says how much is on hand), writes the immutable `StockMove` rows and updates the
 balances' quantity and value. Cost is the moving average per item and location: receipts add
 `qty x unit_cost` to the value; issues take `qty x (value / qty)` out, the last unit taking what is
-left so no rounding residue stays behind.
+left so no rounding residue stays behind. An outbound move that leaves an item below its
+reorder point notifies the buyers once (`services.low_stock`).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class Move:
     kind: str  # receipt issue return transfer adjustment
     unit_cost: Decimal | None = None  # required for inbound moves; outbound use the average
     field: str | None = None  # the form field a refusal belongs to
+    value: Decimal | None = None  # inbound only: the exact value (a transfer's outbound value)
 
 
 @dataclass(frozen=True)
@@ -63,28 +65,46 @@ def lock_balance(item_id: int, location_id: int) -> StockBalance:
     return db.session.scalar(stmt)
 
 
+def lock_balances(keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], StockBalance]:
+    """Lock (item, location) balances in the one global order `post()` uses (no deadlocks).
+
+    A caller that posts twice in one transaction (a transfer: out, then in at the value that
+    went out) locks every key first, so it never waits holding a lock out of order.
+    """
+    return {key: lock_balance(*key) for key in sorted(set(keys))}
+
+
 def average_cost(balance: StockBalance) -> Decimal:
     if balance.qty <= 0:
         return Decimal(0)
     return (balance.value / balance.qty).quantize(COST, ROUND_HALF_UP)
 
 
-def post(moves: Iterable[Move], document: Document, actor_id: int | None) -> list[StockMove]:
-    """Apply the moves all or nothing; raise DomainError (nothing written) when stock is short."""
+def post(
+    moves: Iterable[Move], document: Document, actor_id: int | None, *, alerts: bool = True
+) -> list[StockMove]:
+    """Apply the moves all or nothing; raise DomainError (nothing written) when stock is short.
+
+    Then raise or clear low-stock alerts of the items moved (`alerts=False` when the caller
+    posts again in the same transaction and checks once at the end, like a transfer).
+    """
     moves = list(moves)
     for m in moves:
         if m.qty == 0:
             raise DomainError(_("The quantity must not be zero."), m.field)
-        if m.qty > 0 and (m.unit_cost is None or m.unit_cost < 0):
+        if m.qty > 0 and m.value is None and (m.unit_cost is None or m.unit_cost < 0):
             raise DomainError(_("A receipt needs a unit cost of zero or more."), m.field)
-    balances: dict[tuple[int, int], StockBalance] = {}
-    for key in sorted({(m.item_id, m.location_id) for m in moves}):
-        balances[key] = lock_balance(*key)
+        if m.qty > 0 and m.value is not None and m.value < 0:
+            raise DomainError(_("A receipt needs a unit cost of zero or more."), m.field)
+    balances = lock_balances((m.item_id, m.location_id) for m in moves)
     now = utcnow()
     written: list[StockMove] = []
     for m in moves:
         bal = balances[(m.item_id, m.location_id)]
-        if m.qty > 0:
+        if m.qty > 0 and m.value is not None:
+            value = Decimal(m.value).quantize(CENT, ROUND_HALF_UP)
+            unit_cost = (value / m.qty).quantize(COST, ROUND_HALF_UP)
+        elif m.qty > 0:
             unit_cost = Decimal(m.unit_cost).quantize(COST, ROUND_HALF_UP)
             value = (m.qty * unit_cost).quantize(CENT, ROUND_HALF_UP)
         else:
@@ -115,6 +135,10 @@ def post(moves: Iterable[Move], document: Document, actor_id: int | None) -> lis
         db.session.add(move)
         written.append(move)
     db.session.flush()
+    if alerts:
+        from modules.inventory.services.low_stock import after_post
+
+        after_post(moves)
     return written
 
 

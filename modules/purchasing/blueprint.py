@@ -8,6 +8,7 @@ from modules.purchasing.views import (  # noqa: E402, F401
     invoices,
     orders,
     payments,
+    prints,
     receipts,
     requests,
     settings,

@@ -137,10 +137,14 @@ class GoodsReceipt(WorkspaceScoped, db.Model):
     number: Mapped[str] = mapped_column(sa.String(40))
     order_id: Mapped[int] = mapped_column(sa.ForeignKey("purchase_order.id"), index=True)
     location_id: Mapped[int | None] = mapped_column(sa.ForeignKey("location.id"))
-    status: Mapped[str] = mapped_column(sa.String(20), default="posted")  # posted accepted
+    status: Mapped[str] = mapped_column(sa.String(20), default="posted")  # or accepted / returned
     received_by_id: Mapped[int] = mapped_column(sa.ForeignKey("membership.id"))
     note: Mapped[str] = mapped_column(sa.String(300), default="")
     received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # A return to the supplier (status `returned`, negative lines) names the receipt it undoes.
+    return_of_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("goods_receipt.id", ondelete="SET NULL"), index=True
+    )
 
     order: Mapped[PurchaseOrder] = relationship()
     location: Mapped[Location | None] = relationship()
@@ -149,7 +153,10 @@ class GoodsReceipt(WorkspaceScoped, db.Model):
         order_by="GoodsReceiptLine.id", cascade="all, delete-orphan"
     )
 
-    __table_args__ = (sa.UniqueConstraint("workspace_id", "number"),)
+    __table_args__ = (
+        sa.UniqueConstraint("workspace_id", "number"),
+        sa.Index("ix_goods_receipt_workspace_id_id", "workspace_id", "id"),
+    )
 
 
 class GoodsReceiptLine(WorkspaceScoped, db.Model):
@@ -192,6 +199,8 @@ class SupplierInvoice(WorkspaceScoped, db.Model):
     __table_args__ = (
         sa.UniqueConstraint("workspace_id", "number"),
         sa.UniqueConstraint("supplier_id", "invoice_no"),
+        sa.Index("ix_supplier_invoice_workspace_id_id", "workspace_id", "id"),
+        sa.Index("ix_supplier_invoice_workspace_id_status_id", "workspace_id", "status", "id"),
     )
 
 
@@ -230,4 +239,8 @@ class PaymentRequest(WorkspaceScoped, db.Model):
     supplier: Mapped[Party] = relationship()
     requester: Mapped[Membership] = relationship(foreign_keys=[requester_id])
 
-    __table_args__ = (sa.UniqueConstraint("workspace_id", "number"),)
+    __table_args__ = (
+        sa.UniqueConstraint("workspace_id", "number"),
+        sa.Index("ix_payment_request_workspace_id_id", "workspace_id", "id"),
+        sa.Index("ix_payment_request_workspace_id_status_id", "workspace_id", "status", "id"),
+    )

@@ -114,11 +114,27 @@ def server_error(exc: Exception) -> Response:
 
 
 def init_api(app: Flask) -> None:
-    """Register the blueprint and the `/api/docs` page (called by `create_app`)."""
+    """Register the blueprint and the `/api/docs` page (called by `create_app`, after the
+    registry is loaded): first each loaded module's `api` (its routes register on `bp` when
+    imported, which must happen before `bp` is registered), collecting their `SCHEMAS`."""
     from suite.api import views  # noqa: F401 - routes register on import
+    from suite.api.spec import SCHEMAS
     from suite.api.views.docs import docs_page
     from suite.extensions import csrf
+    from suite.registry import ManifestError, resolve
 
+    schemas: dict[str, Any] = {}
+    for manifest in app.extensions["suite.registry"].manifests:
+        if not manifest.api:
+            continue
+        extra = getattr(resolve(manifest.api), "SCHEMAS", {})
+        if not isinstance(extra, dict):
+            raise ManifestError(f"{manifest.name}: {manifest.api}.SCHEMAS must be a dict")
+        clash = sorted(set(extra) & (set(SCHEMAS) | set(schemas)))
+        if clash:
+            raise ManifestError(f"{manifest.name}: API schemas {clash} are already defined")
+        schemas.update(extra)
+    app.extensions["suite.api.schemas"] = schemas
     csrf.exempt(bp)
     app.register_blueprint(bp)
     app.add_url_rule("/api/docs", "api_docs", docs_page)

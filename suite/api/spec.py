@@ -19,7 +19,8 @@ TITLE = "Shunliu API"
 VERSION = "1.0.0"
 OPENAPI_VERSION = "3.1.0"
 DESCRIPTION = (
-    "The workflow kernel of Shunliu as JSON. Authenticate every call with a personal API "
+    "Shunliu as JSON: the workflow kernel and the modules' master data and documents. "
+    "Authenticate every call with a personal API "
     "token (`Authorization: Bearer <token>`), created under Account -> API tokens; session "
     "cookies are not accepted. Money is a string with two decimals, never a number; times "
     "are ISO 8601 in UTC. Lists are newest first: pass a page's `next_after` as `after`."
@@ -45,8 +46,13 @@ def _obj(required: list[str], **props: Any) -> dict[str, Any]:
 
 INT = {"type": "integer"}
 STR = {"type": "string"}
+BOOL = {"type": "boolean"}
 TIME = {"type": "string", "format": "date-time"}
 MONEY = {"type": "string", "pattern": r"^\d{1,12}(\.\d{1,2})?$", "example": "1234.50"}
+QTY = {"type": "string", "pattern": r"^-?\d{1,11}(\.\d{1,3})?$", "example": "480.000"}
+
+# The builders, for the `SCHEMAS` a module's api contributes (Manifest.api).
+nullable, ref, obj = _nullable, _ref, _obj
 
 SCHEMAS: dict[str, dict[str, Any]] = {
     "Error": _obj(
@@ -339,7 +345,7 @@ def build(app: Flask) -> dict[str, Any]:
         "bearer",
         {"type": "http", "scheme": "bearer", "description": "A personal API token."},
     )
-    for name, schema in SCHEMAS.items():
+    for name, schema in (SCHEMAS | app.extensions.get("suite.api.schemas", {})).items():
         spec.components.schema(name, schema)
     for name, response in RESPONSES.items():
         spec.components.response(name, response)

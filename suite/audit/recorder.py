@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -136,28 +136,26 @@ def append(
     payload: dict[str, Any],
     context: dict[str, Any] | None = None,
     heads: dict[tuple[str, str], tuple[int, str]] | None = None,
+    new: bool = False,
 ) -> dict[str, Any]:
     """Append one event to the record's chain, inside the caller's transaction.
 
     Chain heads read in this transaction are cached (session.info, cleared on commit and on any
     rollback): every chain written here belongs to a row this transaction inserted or holds a
-    lock on, so nobody else can move its head meanwhile.
+    lock on, so nobody else can move its head meanwhile. `new`: the row was inserted by this
+    transaction just now, so its chain starts here (no head to read).
     """
-    table = AuditEvent.__table__
     key = (entity_type, entity_id)
     if heads is None:
         heads = session.info.setdefault("audit_heads", {})
     if key in heads:
         seq, prev = heads[key]
+    elif new:
+        seq, prev = 0, GENESIS
     else:
         row = (
             session.connection()
-            .execute(
-                sa.select(table.c.seq, table.c.hash)
-                .where(table.c.entity_type == entity_type, table.c.entity_id == entity_id)
-                .order_by(table.c.seq.desc())
-                .limit(1)
-            )
+            .execute(_HEAD, {"entity_type": entity_type, "entity_id": entity_id})
             .first()
         )
         seq, prev = (row.seq, row.hash) if row else (0, GENESIS)
@@ -183,11 +181,59 @@ def append(
     return values
 
 
+def prefetch_heads(session: Session, keys: Iterable[tuple[str, str]]) -> None:
+    """Read the heads of several chains in one query (the next `append()`s then read none).
+
+    Only for rows this transaction holds a lock on (or that nobody else writes), like `append()`.
+    """
+    heads = session.info.setdefault("audit_heads", {})
+    wanted = [k for k in dict.fromkeys(keys) if k not in heads]
+    if not wanted:
+        return
+    for key in wanted:
+        heads[key] = (0, GENESIS)
+    for entity_type, entity_id, seq, hash_ in session.connection().execute(
+        _HEADS, {"keys": wanted}
+    ):
+        heads[(entity_type, entity_id)] = (seq, hash_)
+
+
+def _heads_statement() -> sa.Select:
+    t = AuditEvent.__table__
+    last = (
+        sa.select(t.c.entity_type, t.c.entity_id, sa.func.max(t.c.seq).label("seq"))
+        .where(sa.tuple_(t.c.entity_type, t.c.entity_id).in_(sa.bindparam("keys", expanding=True)))
+        .group_by(t.c.entity_type, t.c.entity_id)
+        .subquery()
+    )
+    return sa.select(t.c.entity_type, t.c.entity_id, t.c.seq, t.c.hash).join(
+        last,
+        sa.and_(
+            t.c.entity_type == last.c.entity_type,
+            t.c.entity_id == last.c.entity_id,
+            t.c.seq == last.c.seq,
+        ),
+    )
+
+
+_HEADS = _heads_statement()
+_HEAD = (
+    sa.select(AuditEvent.__table__.c.seq, AuditEvent.__table__.c.hash)
+    .where(
+        AuditEvent.__table__.c.entity_type == sa.bindparam("entity_type"),
+        AuditEvent.__table__.c.entity_id == sa.bindparam("entity_id"),
+    )
+    .order_by(AuditEvent.__table__.c.seq.desc())
+    .limit(1)
+)
+_INSERT = sa.insert(AuditEvent.__table__)
+
+
 def write_pending(session: Session) -> None:
     """Insert the events appended so far in this transaction."""
     pending = session.info.pop("audit_pending", None)
     if pending:
-        session.connection().execute(sa.insert(AuditEvent.__table__), pending)
+        session.connection().execute(_INSERT, pending)
 
 
 @event.listens_for(Session, "before_flush")

@@ -17,7 +17,14 @@ from suite.db import db
 from suite.notify.models import Notification, OutboxMessage, WebhookEndpoint
 from suite.tenancy import current_workspace_id
 
-__all__ = ["Notification", "OutboxMessage", "WebhookEndpoint", "notify"]
+__all__ = [
+    "Notification",
+    "OutboxMessage",
+    "WebhookEndpoint",
+    "message_rows",
+    "notify",
+    "write_rows",
+]
 
 RECIPIENT_CHANNELS = frozenset({"in_app", "email"})
 
@@ -52,8 +59,7 @@ def notify(
             f"unknown channel(s) {sorted(unknown)}: use in_app / email; "
             "webhooks follow WebhookEndpoint.events"
         )
-    if link is not None and (not link.startswith("/") or link.startswith("//")):
-        raise ValueError(f"link must be a relative URL starting with one '/': {link!r}")
+    check_link(link)
 
     from suite.auth.models import Membership, User
 
@@ -74,37 +80,79 @@ def notify(
             )
         }
         members = [found[i] for i in wanted if i in found]
+    endpoints = db.session.scalars(
+        sa.select(WebhookEndpoint)
+        .where(WebhookEndpoint.workspace_id == ws, WebhookEndpoint.active.is_(True))
+        .order_by(WebhookEndpoint.id)
+    )
+    values = message_rows(
+        [(m.id, m.user.email) for m in members],
+        [(e.id, e.url) for e in endpoints if e.subscribes(event)],
+        workspace_id=ws,
+        event=event,
+        subject=subject,
+        body=body,
+        link=link,
+        channels=channels,
+        payload=payload,
+    )
+    rows = [OutboxMessage(**v) for v in values]
+    db.session.add_all(rows)
+    db.session.flush()
+    return rows
 
+
+def check_link(link: str | None) -> None:
+    if link is not None and (not link.startswith("/") or link.startswith("//")):
+        raise ValueError(f"link must be a relative URL starting with one '/': {link!r}")
+
+
+def message_rows(
+    members: Iterable[tuple[int, str | None]],
+    endpoints: Iterable[tuple[int, str]],
+    *,
+    workspace_id: int,
+    event: str,
+    subject: str,
+    body: str,
+    link: str | None,
+    channels: Iterable[str] = ("in_app", "email"),
+    payload: dict[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """The outbox rows of one message as column values, in the order `notify()` writes them.
+
+    `members`: (membership id, e-mail) of the recipients still to be told (active, of this
+    workspace, deduplicated); `endpoints`: (id, url) of the active endpoints subscribed to `event`.
+    """
     common = {
-        "workspace_id": ws,
+        "workspace_id": workspace_id,
         "event": event,
         "subject": subject[:300],
         "body": body,
         "link": link,
         "payload": dict(payload or {}),
     }
-    rows: list[OutboxMessage] = []
-    for member in members:
+    rows: list[dict[str, Any]] = []
+    for member_id, email in members:
         if "in_app" in channels:
-            rows.append(OutboxMessage(channel="in_app", recipient_id=member.id, **common))
-        if "email" in channels and member.user.email:
-            rows.append(
-                OutboxMessage(
-                    channel="email", recipient_id=member.id, address=member.user.email, **common
-                )
-            )
-    endpoints = db.session.scalars(
-        sa.select(WebhookEndpoint)
-        .where(WebhookEndpoint.workspace_id == ws, WebhookEndpoint.active.is_(True))
-        .order_by(WebhookEndpoint.id)
-    )
-    for endpoint in endpoints:
-        if endpoint.subscribes(event):
-            rows.append(
-                OutboxMessage(
-                    channel="webhook", endpoint_id=endpoint.id, address=endpoint.url, **common
-                )
-            )
-    db.session.add_all(rows)
-    db.session.flush()
+            rows.append({"channel": "in_app", "recipient_id": member_id, **common})
+        if "email" in channels and email:
+            rows.append({"channel": "email", "recipient_id": member_id, "address": email, **common})
+    for endpoint_id, url in endpoints:
+        rows.append({"channel": "webhook", "endpoint_id": endpoint_id, "address": url, **common})
     return rows
+
+
+_INSERT = sa.insert(OutboxMessage.__table__)
+_COLUMNS = ("recipient_id", "endpoint_id", "address")
+
+
+def write_rows(rows: list[dict[str, Any]]) -> None:
+    """Insert outbox rows (from `message_rows()`) in one statement, in the caller's transaction.
+
+    For hot paths that need no `OutboxMessage` objects back (the workflow engine).
+    """
+    if rows:
+        db.session.connection().execute(
+            _INSERT, [{**dict.fromkeys(_COLUMNS), **row} for row in rows]
+        )

@@ -19,4 +19,5 @@ def home() -> str:
         "home.html",
         manifests=[m for m in registry.manifests if m.name != "suite"],
         memberships=memberships_of(current_user),
+        widgets=[w for w in (widget() for widget in registry.widgets) if w],
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,10 +18,19 @@ class Page:
     next_after: Any | None
 
 
-def keyset(stmt: sa.Select, key: sa.ColumnElement, *, scalars: bool = True) -> Page:
-    """Rows of `stmt` ordered by the unique `key`, after `request.args['after']`."""
+def keyset(
+    stmt: sa.Select,
+    key: sa.ColumnElement,
+    *,
+    scalars: bool = True,
+    key_type: Callable[[str], Any] = int,
+) -> Page:
+    """Rows of `stmt` ordered by the unique `key`, after `request.args['after']`.
+
+    `key_type=str` pages by a unique text column (a code) served by its unique index.
+    """
     size = current_app.config["SUITE_PAGE_SIZE"]
-    after = request.args.get("after", type=int)
+    after = request.args.get("after", type=key_type)
     if after is not None:
         stmt = stmt.where(key > after)
     stmt = stmt.order_by(key).limit(size + 1)

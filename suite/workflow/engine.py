@@ -3,6 +3,9 @@
 Lock the instance row, check the idempotency key and the expected version, plan, write the
 effects (task updates guarded by `WHERE status IN ('open','waiting')`), bump the version, audit,
 notify through the outbox, start timers, and move the document's lifecycle on an outcome.
+The hot path is kept to about a dozen statements (docs/PERFORMANCE.md): the version's spec is
+cached, the org is read in one query, and the engine's own rows are written with Core
+statements whose audit events it appends itself.
 """
 
 from __future__ import annotations
@@ -15,22 +18,25 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm.attributes import set_committed_value
 
 from suite.audit import recorder
-from suite.auth.models import Membership
 from suite.db import db, utcnow
+from suite.tenancy import Workspace
 from suite.workflow import planner
 from suite.workflow.definitions import definition_for
-from suite.workflow.effects import apply_effects, plain_values
-from suite.workflow.models import (
-    CommandLog,
-    Delegation,
-    ProcessInstance,
-    ProcessVersion,
-    WorkflowTask,
-)
-from suite.workflow.planner import CommandRefused, Snapshot, TaskSnap
-from suite.workflow.resolvers import Who, admins, resolve
+from suite.workflow.effects import Writing, apply_effects, plain_values, update_statement
+from suite.workflow.models import CommandLog, ProcessInstance
+from suite.workflow.org import Org
+from suite.workflow.org import needs as org_needs
+from suite.workflow.planner import CommandRefused, Snapshot
+from suite.workflow.reading import Pinned, pinned, snapshot, task_rows
+from suite.workflow.reading import lock as lock
+from suite.workflow.reading import lock_with_context as _lock
+from suite.workflow.reading import typed as typed
+
+__all__ = ["DocumentType", "OrgContext", "Result", "command", "lock", "snapshot", "submit", "typed"]
+from suite.workflow.resolvers import Who, resolve
 
 ENDED = ("approved", "rejected", "withdrawn", "cancelled")
 
@@ -73,9 +79,17 @@ def _compiled(expr: str, names: frozenset[str]) -> Any:
 class OrgContext:
     """The planner's view of the organisation, read inside the command's transaction."""
 
-    def __init__(self, instance: ProcessInstance, spec: Mapping[str, Any]) -> None:
+    def __init__(
+        self, instance: ProcessInstance, spec: Mapping[str, Any], org: Org | None = None
+    ) -> None:
         self.instance, self.spec = instance, spec
         self.names = frozenset(spec.get("fields") or {}) | frozenset(spec.get("params") or {})
+        if org is None:
+            levels, roles = org_needs(spec)
+            org = Org(
+                instance.workspace_id, instance.initiator_id, utcnow(), levels=levels, roles=roles
+            )
+        self.org = org
 
     def approvers(self, node_id: str, node: Mapping[str, Any], snap: Snapshot) -> list[int]:
         entries = node.get("approvers") or node.get("recipients") or []
@@ -84,26 +98,18 @@ class OrgContext:
             node=node_id,
             values=snap.values,
             selected=self.instance.state.get("selected", {}),
+            org=self.org if snap.initiator == self.org.initiator else None,
         )
         return resolve(entries, who)
 
     def manager_of(self, member: int) -> int | None:
-        return db.session.scalar(sa.select(Membership.manager_id).where(Membership.id == member))
+        return self.org.manager_of(member)
 
     def admins(self) -> list[int]:
-        return admins()
+        return self.org.admins()
 
     def delegate_of(self, member: int, now: dt.datetime) -> int | None:
-        return db.session.scalar(
-            sa.select(Delegation.delegate_id)
-            .where(
-                Delegation.member_id == member,
-                Delegation.starts_at <= now,
-                Delegation.ends_at > now,
-            )
-            .order_by(Delegation.id.desc())
-            .limit(1)
-        )
+        return self.org.delegate_of(member, now)
 
     def condition(self, expr: str, values: Mapping[str, Any]) -> bool:
         from suite.workflow.conditions import ConditionError, evaluate
@@ -114,86 +120,12 @@ class OrgContext:
             return False  # a case that cannot be evaluated is not taken (validated at publish)
 
 
-# --- reading --------------------------------------------------------------------------------------
-
-
-def snapshot(instance: ProcessInstance, spec: Mapping[str, Any]) -> Snapshot:
-    # populate_existing: tasks the caller loaded before the lock (a page listing them) would
-    # otherwise keep their old status here; a 会签 node whose other approver had just approved
-    # would then never complete.
-    tasks = db.session.scalars(
-        sa.select(WorkflowTask)
-        .where(WorkflowTask.instance_id == instance.id)
-        .order_by(WorkflowTask.id)
-        .execution_options(populate_existing=True)
-    )
-    return Snapshot(
-        status=instance.status,
-        initiator=instance.initiator_id,
-        state=instance.state or {},
-        tasks=tuple(
-            TaskSnap(
-                t.id,
-                t.node,
-                t.assignee_id,
-                t.status,
-                t.kind,
-                t.seq,
-                t.round,
-                t.on_behalf_of_id,
-                t.added_by_task_id,
-                t.added_how,
-            )
-            for t in tasks
-        ),
-        values={
-            **typed(instance.values or {}, spec.get("fields") or {}),
-            **(spec.get("params") or {}),
-        },
-    )
-
-
-def typed(values: Mapping[str, Any], fields: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-    """Stored (JSON) values back to what rules compare: money and numbers as Decimal, dates."""
-    from decimal import Decimal, InvalidOperation
-
-    out = dict(values)
-    for name, spec in fields.items():
-        value = out.get(name)
-        if value is None:
-            continue
-        try:
-            if spec.get("type") in ("money", "number"):
-                out[name] = Decimal(str(value))
-            elif spec.get("type") == "date":
-                out[name] = dt.date.fromisoformat(str(value))
-        except (InvalidOperation, ValueError):
-            out[name] = None
-    return out
-
-
-def lock(instance_id: int) -> ProcessInstance:
-    """The instance row, locked until commit (PostgreSQL: gives up after 2 s)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(sa.text("SET LOCAL lock_timeout = '2s'"))
-    instance = db.session.scalar(
-        sa.select(ProcessInstance)
-        .where(ProcessInstance.id == instance_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    if instance is None:
-        raise CommandRefused("unknown_instance", 404)
-    return instance
-
-
 def _replay(key: str | None) -> Result | None:
     if not key:
         return None
-    log = db.session.scalar(sa.select(CommandLog).where(CommandLog.key == key))
-    if log is None:
+    r = db.session.scalar(sa.select(CommandLog.result).where(CommandLog.key == key))
+    if r is None:
         return None
-    r = log.result
     return Result(r["instance_id"], r["status"], r["version"], replayed=True)
 
 
@@ -232,7 +164,7 @@ def submit(
         raise CommandRefused("already_submitted", 409, instance=running)
     doc_type = document_types()[document_type]
     definition = definition_for(doc_type.template)
-    version = db.session.get(ProcessVersion, definition.current_version_id)
+    version = pinned(definition.current_version_id)
     instance = ProcessInstance(
         version_id=version.id,
         document_type=document_type,
@@ -246,7 +178,9 @@ def submit(
     )
     db.session.add(instance)
     db.session.flush()
-    return _run(instance, version.spec, planner.Command("submit", initiator, utcnow()), key, None)
+    workspace = db.session.get(Workspace, instance.workspace_id)
+    cmd = planner.Command("submit", initiator, utcnow())
+    return _run(instance, version, workspace, cmd, key)
 
 
 def command(
@@ -259,73 +193,106 @@ def command(
     **fields: Any,
 ) -> Result:
     """Run `kind` on a locked instance; a repeated key returns its first answer."""
-    instance = lock(instance_id)
+    instance, row = _lock(instance_id)
     replayed = _replay(key)
     if replayed:
         return replayed
     if expected_version is not None and instance.version != expected_version:
         raise CommandRefused("stale", 409, version=instance.version)
-    version = db.session.get(ProcessVersion, instance.version_id)
-    cmd = planner.Command(kind, actor, utcnow(), **fields)
-    if kind == "approve" and cmd.task_id:
-        task = db.session.get(WorkflowTask, cmd.task_id)
-        if task is not None and task.kind == "edit":  # resubmitted: route on the edited values
-            doc_type = document_types()[instance.document_type]
-            instance.values = plain_values(doc_type.values(doc_type.get(instance.document_id)))
-    return _run(instance, version.spec, cmd, key, expected_version)
+    version = pinned(instance.version_id, row.published_at)
+    return _run(instance, version, row, planner.Command(kind, actor, utcnow(), **fields), key)
 
 
 def _run(
     instance: ProcessInstance,
-    spec: Mapping[str, Any],
+    version: Pinned,
+    workspace: Any,
     cmd: planner.Command,
     key: str | None,
-    expected_version: int | None,
 ) -> Result:
-    snap = snapshot(instance, spec)
-    plan = planner.plan(spec, snap, cmd, OrgContext(instance, spec))
-    actor_user, behalf_user = _actor_users(cmd, snap)
-    with recorder.acting_as(actor_user, behalf_user):
-        apply_effects(instance, spec, cmd, plan)
-        instance.status = plan.status
+    spec = version.spec
+    rows = task_rows(instance)
+    doc_type = document_types()[instance.document_type]
+    document = values = None
+    task = rows.get(cmd.task_id) if cmd.task_id else None
+    if cmd.kind == "approve" and task is not None and task["kind"] == "edit":
+        # resubmitted: route on the edited values
+        document = doc_type.get(instance.document_id)
+        values = plain_values(doc_type.values(document))
+    snap = snapshot(instance, spec, rows, values)
+    behalf = task["on_behalf_of_id"] if task is not None else None
+    org = Org(
+        instance.workspace_id,
+        instance.initiator_id,
+        cmd.now,
+        levels=version.levels,
+        roles=version.roles,
+        extra=(cmd.actor, behalf),
+    )
+    plan = planner.plan(spec, snap, cmd, OrgContext(instance, spec, org))
+    people = org.persons([i for i in (cmd.actor, behalf) if i])
+    users = [people[i].user_id if i in people else None for i in (cmd.actor, behalf)]
+    with recorder.acting_as(*users):
+        w = Writing(instance, spec, cmd, rows, org, workspace, version.number, doc=document)
+        moved = apply_effects(w, plan)
         selected = instance.state.get("selected") if instance.state else None
-        instance.state = {**plan.state, **({"selected": selected} if selected else {})}
-        instance.version += 1
+        new: dict[str, Any] = {
+            "status": plan.status,
+            "state": {**plan.state, **({"selected": selected} if selected else {})},
+            "version": instance.version + 1,
+        }
+        if values is not None:
+            new["values"] = values
+        if moved:
+            new["moved_at"] = cmd.now
         if plan.status in ENDED and instance.ended_at is None:
-            instance.ended_at = cmd.now
+            new["ended_at"] = cmd.now
+        _update_instance(instance, new)
         result = Result(instance.id, instance.status, instance.version)
         if key:
-            db.session.add(
-                CommandLog(
-                    key=key,
-                    instance_id=instance.id,
-                    command=cmd.kind,
-                    actor_id=cmd.actor,
-                    result=result.__dict__,
-                )
+            db.session.connection().execute(
+                _LOG,
+                {
+                    "workspace_id": instance.workspace_id,
+                    "key": key,
+                    "instance_id": instance.id,
+                    "command": cmd.kind,
+                    "actor_id": cmd.actor,
+                    "result": result.__dict__,
+                },
             )
-        db.session.flush()
         if plan.status != snap.status and plan.status in ENDED + ("draft",):
-            doc_type = document_types()[instance.document_type]
-            doc_type.on_outcome(doc_type.get(instance.document_id), plan.status)
-            db.session.flush()
+            doc_type.on_outcome(w.document(), plan.status)
+        db.session.flush()  # the caller's and on_outcome's changes, recorded as this actor
     return result
 
 
-def _actor_users(cmd: planner.Command, snap: Snapshot) -> tuple[int | None, int | None]:
-    """(user id of the actor, user id of whom they act for) for the audit trail."""
-    behalf = None
-    if cmd.task_id:
-        task = next((t for t in snap.tasks if t.id == cmd.task_id), None)
-        behalf = task.on_behalf_of if task else None
-    ids = [i for i in (cmd.actor, behalf) if i]
-    users = (
-        dict(
-            db.session.execute(
-                sa.select(Membership.id, Membership.user_id).where(Membership.id.in_(ids))
-            ).all()
-        )
-        if ids
-        else {}
+_LOG = sa.insert(CommandLog.__table__)
+_INSTANCE = ProcessInstance.__table__
+_INSTANCE_ATTRS = sa.inspect(ProcessInstance).column_attrs
+
+
+def _update_instance(instance: ProcessInstance, new: Mapping[str, Any]) -> None:
+    """One UPDATE and its audit event, without the ORM's flush (the object is kept current)."""
+    changes = {}
+    for key, value in new.items():
+        attr = _INSTANCE_ATTRS[key]
+        old_v = recorder.column_value(None, attr, getattr(instance, key))
+        new_v = recorder.column_value(None, attr, value)
+        if old_v != new_v:
+            changes[key] = [old_v, new_v]
+    db.session.connection().execute(
+        update_statement(_INSTANCE, tuple(new)),
+        {"key_id": instance.id, **{f"new_{k}": v for k, v in new.items()}},
     )
-    return users.get(cmd.actor), users.get(behalf)
+    for key, value in new.items():
+        set_committed_value(instance, key, value)
+    if changes:
+        recorder.append(
+            db.session,
+            workspace_id=instance.workspace_id,
+            entity_type="process_instance",
+            entity_id=str(instance.id),
+            action="update",
+            payload={"changes": changes},
+        )

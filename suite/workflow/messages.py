@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
-from suite.db import db
 from suite.i18n import localized
-from suite.tenancy import Workspace
-from suite.workflow.models import ProcessInstance
 from suite.workflow.planner import Notify
 
 SUBJECTS = {
@@ -21,6 +22,7 @@ SUBJECTS = {
     "rejected": _l("Rejected: %(title)s"),
     "cancelled": _l("Cancelled: %(title)s"),
 }
+OTHER = _l("Update: %(title)s")
 
 
 def node_label(spec: dict, node_id: str | None, locale: str) -> str:
@@ -29,29 +31,47 @@ def node_label(spec: dict, node_id: str | None, locale: str) -> str:
     return localized(spec["nodes"].get(node_id, {}).get("label"), locale) or node_id
 
 
-def send(instance: ProcessInstance, effect: Notify) -> None:
-    """Outbox rows for one Notify effect (delivered later by the outbox drain job)."""
-    from suite.notify import notify
-    from suite.workflow.engine import document_types
+def subject_template(event: str, locale: str) -> str:
+    """The translated subject of an event, `%(title)s` still in it (cached per app: looking a
+    locale up through Babel costs more than the rest of a notification)."""
+    cache = current_app.extensions.setdefault("suite.workflow_subjects", {})
+    key = (event, locale)
+    if key not in cache:
+        with force_locale(locale):
+            cache[key] = str(SUBJECTS.get(event, OTHER))
+    return cache[key]
 
-    recipients = [r for r in effect.recipients if r]
-    if not recipients:
-        return
-    ws = db.session.get(Workspace, instance.workspace_id)
-    doc_type = document_types()[instance.document_type]
-    link = doc_type.url(doc_type.get(instance.document_id))
-    spec = instance.process_version.spec
-    with force_locale(ws.locale):
-        subject = str(
-            SUBJECTS.get(effect.event, _l("Update: %(title)s")) % {"title": instance.title}
+
+def rows(
+    instance: Any,
+    spec: Mapping[str, Any],
+    effects: Sequence[Notify],
+    org: Any,
+    locale: str,
+    link: str,
+) -> list[dict[str, Any]]:
+    """Outbox rows (column values) for a command's Notify effects, as `notify()` would write
+    them one effect at a time: active recipients only, e-mail where there is an address, and
+    the webhooks subscribed to each event."""
+    from suite.notify import check_link, message_rows
+
+    check_link(link)
+    out: list[dict[str, Any]] = []
+    for effect in effects:
+        recipients = list(dict.fromkeys(int(r) for r in effect.recipients if r))
+        if not recipients:
+            continue
+        people = org.persons(recipients)
+        subject = subject_template(effect.event, locale) % {"title": instance.title}
+        step = node_label(spec, effect.node, locale)
+        out += message_rows(
+            [(i, people[i].email) for i in recipients if i in people and people[i].reachable],
+            [(e.id, e.url) for e in org.endpoints() if e.subscribes(effect.event)],
+            workspace_id=instance.workspace_id,
+            event=effect.event,
+            subject=subject,
+            body=f"{subject}\n{step}".strip(),
+            link=link,
+            payload={"instance_id": instance.id, "node": effect.node},
         )
-        step = node_label(spec, effect.node, ws.locale)
-        body = f"{subject}\n{step}".strip()
-    notify(
-        recipients,
-        effect.event,
-        subject,
-        body,
-        link=link,
-        payload={"instance_id": instance.id, "node": effect.node},
-    )
+    return out

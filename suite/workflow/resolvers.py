@@ -2,6 +2,8 @@
 
 Each takes the node's entry (e.g. `{resolver: role, role: suite.finance}`) and a `Who` with the
 initiator, the document's values and the initiator's selections; it returns membership ids.
+Inside a command `Who.org` is the command's org chart (`suite.workflow.org`, read in one query);
+without it (previews) each resolver asks the database itself.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ class Who:
     node: str
     values: Mapping[str, Any] = field(default_factory=dict)
     selected: Mapping[str, Sequence[int]] = field(default_factory=dict)
+    org: Any = None  # suite.workflow.org.Org of the same initiator, when a command resolves
 
 
 Resolver = Callable[[Mapping[str, Any], Who], list[int]]
@@ -36,9 +39,11 @@ def resolver(name: str) -> Callable[[Resolver], Resolver]:
     return register
 
 
-def _active(ids: Sequence[int]) -> list[int]:
+def _active(ids: Sequence[int], org: Any = None) -> list[int]:
     if not ids:
         return []
+    if org is not None:
+        return org.active(ids)
     found = set(
         db.session.scalars(
             sa.select(Membership.id).where(Membership.id.in_(ids), Membership.active.is_(True))
@@ -59,6 +64,9 @@ def by_login(entry: Mapping[str, Any], who: Who) -> list[int]:
 
 @resolver("role")
 def by_role(entry: Mapping[str, Any], who: Who) -> list[int]:
+    held = who.org.holders_of(entry.get("role")) if who.org is not None else None
+    if held is not None:
+        return held
     return list(
         db.session.scalars(
             sa.select(Membership.id)
@@ -73,6 +81,8 @@ def by_role(entry: Mapping[str, Any], who: Who) -> list[int]:
 @resolver("department_head")
 def department_head(entry: Mapping[str, Any], who: Who) -> list[int]:
     """The head of the named department, else of the initiator's; a head asks the next one up."""
+    if who.org is not None and not entry.get("department"):
+        return who.org.department_head()
     if entry.get("department"):
         dept = db.session.scalar(
             sa.select(Department).where(Department.name == entry["department"])
@@ -92,10 +102,13 @@ def department_head(entry: Mapping[str, Any], who: Who) -> list[int]:
 @resolver("manager")
 def manager_chain(entry: Mapping[str, Any], who: Who) -> list[int]:
     """逐级: managers 1..N levels up the chain, in order, without repeats."""
+    levels = int(entry.get("levels", 1))
+    chain = who.org.manager_chain(levels) if who.org is not None else None
+    if chain is not None:
+        return _active(chain, who.org)
     initiator = db.session.get(Membership, who.initiator)
     if initiator is None:
         return []
-    levels = int(entry.get("levels", 1))
     return _active([m.id for m in initiator.manager_chain(levels)])
 
 
@@ -104,13 +117,14 @@ def from_field(entry: Mapping[str, Any], who: Who) -> list[int]:
     value = who.values.get(str(entry.get("field")))
     ids = value if isinstance(value, list) else [value]
     return _active(
-        [int(v) for v in ids if isinstance(v, int) or (isinstance(v, str) and v.isdigit())]
+        [int(v) for v in ids if isinstance(v, int) or (isinstance(v, str) and v.isdigit())],
+        who.org,
     )
 
 
 @resolver("initiator_selected")
 def initiator_selected(entry: Mapping[str, Any], who: Who) -> list[int]:
-    return _active([int(v) for v in who.selected.get(who.node, ())])
+    return _active([int(v) for v in who.selected.get(who.node, ())], who.org)
 
 
 @resolver("initiator")

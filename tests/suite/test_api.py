@@ -235,6 +235,8 @@ def test_every_api_route_answers_404_for_another_workspaces_ids(app, demo, beta,
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/api/v1/") or not rule.arguments:
             continue
+        if not set(rule.arguments) <= set(ids):
+            continue  # a module's route (Manifest.api): its own tests aim B's rows at it
         url = rule.rule
         for arg in rule.arguments:
             url = re.sub(rf"<int:{arg}>", str(ids[arg]), url)

@@ -1,0 +1,215 @@
+"""Reading an instance for a command: the row lock, the pinned spec, the tasks and their audit
+chain heads, all under the lock (docs/WORKFLOW.md section 4, docs/PERFORMANCE.md)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from suite.audit.models import AuditEvent
+from suite.db import db
+from suite.tenancy import SYSTEM, Workspace, current_workspace_id
+from suite.workflow.models import LIVE, ProcessInstance, ProcessVersion, WorkflowTask
+from suite.workflow.org import needs as org_needs
+from suite.workflow.planner import CommandRefused, Snapshot, TaskSnap
+
+# --- pinned versions ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pinned:
+    """An immutable ProcessVersion as the engine uses it (cached per process: never mutate)."""
+
+    id: int
+    published_at: dt.datetime
+    number: int
+    spec: Mapping[str, Any]
+    levels: int  # the manager levels and role codes its resolvers can ask (suite.workflow.org)
+    roles: frozenset[str]
+
+
+_PINNED: dict[int, Pinned] = {}
+
+
+def pinned(version_id: int, published_at: dt.datetime | None = None) -> Pinned:
+    """A version's spec, read once per process. The cache entry must match `published_at` (read
+    with the instance lock): versions never change, but ids come again after a database reset."""
+    hit = _PINNED.get(version_id)
+    if hit is not None and published_at is not None and hit.published_at == published_at:
+        return hit
+    row = db.session.execute(
+        sa.select(ProcessVersion.spec, ProcessVersion.number, ProcessVersion.published_at).where(
+            ProcessVersion.id == version_id
+        )
+    ).one()
+    levels, roles = org_needs(row.spec)
+    if len(_PINNED) >= 1000:
+        _PINNED.clear()
+    hit = _PINNED[version_id] = Pinned(
+        version_id, row.published_at, row.number, row.spec, levels, roles
+    )
+    return hit
+
+
+# --- reading --------------------------------------------------------------------------------------
+
+
+def _head(entity_type: str, entity_id: Any) -> Any:
+    """`seq:hash` of a chain's last event (a scalar subquery)."""
+    a = AuditEvent.__table__
+    return (
+        sa.select(sa.cast(a.c.seq, sa.String) + ":" + a.c.hash)
+        .where(a.c.entity_type == entity_type, a.c.entity_id == entity_id)
+        .order_by(a.c.seq.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+_T = WorkflowTask.__table__
+_TASKS = (
+    sa.select(
+        _T,
+        # The chain heads the command will append to, read in the same round trip: the
+        # instance's and its live tasks' chains are only written under the instance lock.
+        sa.case(
+            (_T.c.status.in_(LIVE), _head("workflow_task", sa.cast(_T.c.id, sa.String))),
+            else_=sa.null(),
+        ).label("audit_head"),
+        _head("process_instance", sa.bindparam("instance_key", type_=sa.String)).label(
+            "instance_head"
+        ),
+    )
+    .where(_T.c.instance_id == sa.bindparam("instance"))
+    .order_by(_T.c.id)
+)
+
+
+def task_rows(instance: ProcessInstance) -> dict[int, dict[str, Any]]:
+    """The instance's task rows by id, read fresh under the lock (never from the identity map:
+    tasks a page loaded before the lock would keep their old status, and a 会签 node whose other
+    approver had just approved would never complete). Seeds the audit chain heads the command
+    appends to (`recorder.append` then reads none)."""
+    key = str(instance.id)
+    rows = db.session.connection().execute(_TASKS, {"instance": instance.id, "instance_key": key})
+    heads = db.session.info.setdefault("audit_heads", {})
+    out = {}
+    for row in rows.mappings():
+        task = dict(row)
+        for entity, head in (
+            (("workflow_task", str(task["id"])), task.pop("audit_head")),
+            (("process_instance", key), task.pop("instance_head")),
+        ):
+            if head and entity not in heads:
+                seq, hash_ = head.split(":", 1)
+                heads[entity] = (int(seq), hash_)
+        out[task["id"]] = task
+    return out
+
+
+def snapshot(
+    instance: ProcessInstance,
+    spec: Mapping[str, Any],
+    rows: Mapping[int, Mapping[str, Any]] | None = None,
+    values: Mapping[str, Any] | None = None,
+) -> Snapshot:
+    """What the planner sees: status, state, the tasks (`rows`, else read now), typed values."""
+    if rows is None:
+        rows = task_rows(instance)
+    return Snapshot(
+        status=instance.status,
+        initiator=instance.initiator_id,
+        state=instance.state or {},
+        tasks=tuple(
+            TaskSnap(
+                t["id"],
+                t["node"],
+                t["assignee_id"],
+                t["status"],
+                t["kind"],
+                t["seq"],
+                t["round"],
+                t["on_behalf_of_id"],
+                t["added_by_task_id"],
+                t["added_how"],
+            )
+            for t in rows.values()
+        ),
+        values={
+            **typed(instance.values if values is None else values, spec.get("fields") or {}),
+            **(spec.get("params") or {}),
+        },
+    )
+
+
+def typed(values: Mapping[str, Any], fields: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """Stored (JSON) values back to what rules compare: money and numbers as Decimal, dates."""
+    from decimal import Decimal, InvalidOperation
+
+    out = dict(values or {})
+    for name, spec in fields.items():
+        value = out.get(name)
+        if value is None:
+            continue
+        try:
+            if spec.get("type") in ("money", "number"):
+                out[name] = Decimal(str(value))
+            elif spec.get("type") == "date":
+                out[name] = dt.date.fromisoformat(str(value))
+        except (InvalidOperation, ValueError):
+            out[name] = None
+    return out
+
+
+_LOCKS: dict[tuple[bool, bool], sa.Select] = {}
+
+
+def _lock_statement(postgresql: bool, scoped: bool) -> sa.Select:
+    """Built once per shape. The tenancy hook is bypassed (`all_workspaces`) for an explicit
+    `workspace_id = :ws` with the same meaning: the hook would rebuild the statement each time."""
+    stmt = _LOCKS.get((postgresql, scoped))
+    if stmt is None:
+        stmt = (
+            sa.select(
+                ProcessInstance,
+                ProcessVersion.published_at,
+                Workspace.locale,
+                Workspace.timezone,
+                Workspace.settings,
+            )
+            .join(ProcessVersion, ProcessVersion.id == ProcessInstance.version_id)
+            .join(Workspace, Workspace.id == ProcessInstance.workspace_id)
+            .where(ProcessInstance.id == sa.bindparam("instance_id"))
+            .with_for_update(of=ProcessInstance)
+            .execution_options(populate_existing=True, all_workspaces=True)
+        )
+        if scoped:
+            stmt = stmt.where(ProcessInstance.workspace_id == sa.bindparam("ws"))
+        if postgresql:
+            # SET LOCAL in the locking statement itself (one round trip less): the filter has
+            # no column in it, so PostgreSQL evaluates it below the row lock, before waiting.
+            stmt = stmt.where(sa.func.set_config("lock_timeout", "2s", True).is_not(None))
+        _LOCKS[(postgresql, scoped)] = stmt
+    return stmt
+
+
+def lock_with_context(instance_id: int) -> tuple[ProcessInstance, Any]:
+    """The instance row locked until commit (PostgreSQL: gives up after 2 s), with its version's
+    publishing time and its workspace's locale and calendar."""
+    ws = current_workspace_id()
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
+    row = db.session.execute(
+        _lock_statement(postgresql, ws != SYSTEM), {"instance_id": instance_id, "ws": ws}
+    ).first()
+    if row is None:
+        raise CommandRefused("unknown_instance", 404)
+    return row[0], row
+
+
+def lock(instance_id: int) -> ProcessInstance:
+    """The instance row, locked until commit (PostgreSQL: gives up after 2 s)."""
+    return lock_with_context(instance_id)[0]

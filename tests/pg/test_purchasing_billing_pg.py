@@ -1,0 +1,279 @@
+"""Supplier invoices and payment requests on PostgreSQL: S1 steps 5-6 through the web UI, and the
+row locks that keep concurrent invoices and payments honest (SQLite serialises writes and cannot
+show this).
+
+- two invoices for the same 480 received boxes at once: one matches, the other is blocked with
+  the reason, the order line is invoiced 480, one payment request;
+- the same supplier invoice number entered twice at once: one is kept, the other refused;
+- two finance clicks on "paid" at once: paid once.
+
+Run with throwaway servers: `python3 scripts/with_services.py -- .venv/bin/python -m pytest
+tests/pg/test_purchasing_billing_pg.py`
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask_babel import force_locale
+
+from modules.purchasing.models import PaymentRequest, PurchaseOrder, SupplierInvoice
+from modules.purchasing.services import invoices as invoice_services
+from modules.purchasing.services import orders as order_services
+from modules.purchasing.services import payments as payment_services
+from modules.purchasing.services import receipts as receipt_services
+from modules.purchasing.services import requests as request_services
+from suite.auth.models import Membership
+from suite.db import db
+from suite.demo import DEMO_PASSWORD, seed_demo
+from suite.errors import DomainError
+from suite.tenancy import use_workspace
+from suite.workflow import engine
+from suite.workflow.models import ProcessInstance, WorkflowTask
+from tests.conftest import Client
+from tests.modules.purchasing.conftest import BOX, item, location, member, party
+
+pytestmark = pytest.mark.pg
+
+OVER = "Line 1 Packaging box 40x30: invoiced 500, received 480"
+
+
+@pytest.fixture
+def pg_demo(pg_app) -> int:
+    with pg_app.app_context():
+        ws, _created = seed_demo()
+        ws_id = ws.id
+        db.session.remove()
+    return ws_id
+
+
+@pytest.fixture
+def within(pg_app, pg_demo) -> Callable[[Callable[[], Any]], Any]:
+    """`within(fn)`: run `fn` in its own app context (session) in the demo workspace, with
+    messages in English."""
+
+    def run(fn: Callable[[], Any]) -> Any:
+        with pg_app.app_context(), use_workspace(pg_demo), force_locale("en"):
+            try:
+                return fn()
+            finally:
+                db.session.remove()
+
+    return run
+
+
+def login(app, name: str) -> Client:
+    app.test_client_class = Client
+    client = app.test_client()
+    assert client.form("/login", {"login": name, "password": DEMO_PASSWORD}).status_code == 303
+    assert client.form("/language", {"locale": "en"}).status_code == 303
+    return client
+
+
+def open_task(instance_id: int) -> WorkflowTask | None:
+    return db.session.scalar(
+        sa.select(WorkflowTask).where(
+            WorkflowTask.instance_id == instance_id,
+            WorkflowTask.status == "open",
+            WorkflowTask.kind == "approval",
+        )
+    )
+
+
+def box_order(received: str = "480") -> int:
+    """S1's box order (500 x 2.40 from SUP-001) approved by the dept head, confirmed, received."""
+    req = request_services.save_request(
+        None,
+        member("staff"),
+        lines=[
+            request_services.LineInput(
+                item(BOX).id, party("SUP-001").id, Decimal(500), Decimal("2.40")
+            )
+        ],
+    )
+    request_services.submit_request(req, member("staff"), key=uuid.uuid4().hex)
+    while (task := open_task(req.instance_id)) is not None:
+        engine.command(
+            req.instance_id, "approve", task.assignee_id, task_id=task.id, key=uuid.uuid4().hex
+        )
+    (order,) = request_services.orders_of(req)
+    order_services.confirm_order(order, member("buyer"), "HS-1")
+    receipt_services.post_receipt(
+        order,
+        member("warehouse"),
+        location_id=location("A-01").id,
+        quantities={order.lines[0].id: Decimal(received)},
+    )
+    db.session.commit()
+    return order.id
+
+
+def at_once(*jobs: Callable[[], Any]) -> list[Any]:
+    """Run the jobs in threads released together; each result or the exception it raised."""
+    barrier = threading.Barrier(len(jobs))
+    results: list[Any] = [None] * len(jobs)
+
+    def run(n: int, job: Callable[[], Any]) -> None:
+        barrier.wait()
+        try:
+            results[n] = job()
+        except Exception as exc:  # the refusals are what we compare
+            results[n] = exc
+
+    threads = [threading.Thread(target=run, args=(n, job)) for n, job in enumerate(jobs)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return results
+
+
+def test_s1_steps_5_and_6_on_postgresql(pg_app, within):
+    order_id = within(box_order)
+    line_id = within(lambda: db.session.get(PurchaseOrder, order_id).lines[0].id)
+    buyer, finance = login(pg_app, "buyer"), login(pg_app, "finance")
+    form = {"invoice_date": "2026-03-05", f"price_{line_id}": "2.40"}
+    url = f"/purchasing/orders/{order_id}/invoices/new"
+    resp = buyer.form(url, {**form, "invoice_no": "HS-01", f"qty_{line_id}": "500"})
+    assert resp.status_code == 422
+    assert OVER in resp.get_data(as_text=True)
+
+    def blocked() -> tuple:
+        inv = db.session.scalar(sa.select(SupplierInvoice))
+        task = open_task(inv.instance_id)
+        return inv.status, inv.mismatch, db.session.get(Membership, task.assignee_id).user.login
+
+    assert within(blocked) == ("blocked", OVER, "buyer")
+    resp = buyer.form(url, {**form, "invoice_no": "HS-02", f"qty_{line_id}": "480"})
+    assert resp.status_code == 303
+
+    def payment() -> tuple:
+        pay = db.session.scalar(sa.select(PaymentRequest))
+        task = open_task(pay.instance_id)
+        version = db.session.get(ProcessInstance, pay.instance_id).version
+        return pay.id, pay.amount, pay.instance_id, task.id, version
+
+    payment_id, amount, instance_id, task_id, version = within(payment)
+    assert amount == Decimal("1152.00")
+    resp = finance.form(
+        f"/workflow/instances/{instance_id}/commands",
+        {
+            "command": "approve",
+            "workflow_task_id": task_id,
+            "expected_version": version,
+            "key": uuid.uuid4().hex,
+        },
+    )
+    assert resp.status_code == 303
+    resp = finance.form(f"/purchasing/payments/{payment_id}/pay", {"method": "bank"})
+    assert resp.status_code == 303
+
+    def state() -> tuple:
+        pay = db.session.get(PaymentRequest, payment_id)
+        line = db.session.get(PurchaseOrder, order_id).lines[0]
+        return pay.status, pay.method, line.invoiced_qty
+
+    assert within(state) == ("paid", "bank", Decimal("480.000"))
+    pdf = finance.get(f"/purchasing/payments/{payment_id}/print.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF-")
+
+
+def enter(order_id: int, invoice_no: str, qty: str) -> Any:
+    def job() -> Any:
+        order = db.session.get(PurchaseOrder, order_id)
+        result = invoice_services.enter_invoice(
+            order,
+            member("buyer"),
+            invoice_no=invoice_no,
+            invoice_date=None,
+            lines=[
+                invoice_services.InvoiceLineInput(order.lines[0].id, Decimal(qty), Decimal("2.40"))
+            ],
+        )
+        db.session.commit()
+        return result.invoice.status, dict(result.problems)
+
+    return job
+
+
+def test_two_invoices_for_the_same_received_goods_at_once_bill_them_once(within):
+    order_id = within(box_order)
+    results = at_once(
+        lambda: within(enter(order_id, "HS-A", "480")),
+        lambda: within(enter(order_id, "HS-B", "480")),
+    )
+    statuses = sorted(r[0] for r in results)
+    assert statuses == ["blocked", "matched"], results
+    problem = next(r[1] for r in results if r[0] == "blocked")
+    assert list(problem.values()) == [
+        "Line 1 Packaging box 40x30: invoiced 480 + 480 before, received 480"
+    ]
+
+    def check() -> tuple:
+        line = db.session.get(PurchaseOrder, order_id).lines[0]
+        payments = db.session.scalars(sa.select(PaymentRequest.amount)).all()
+        return line.invoiced_qty, payments
+
+    assert within(check) == (Decimal("480.000"), [Decimal("1152.00")])
+
+
+def test_the_same_supplier_invoice_number_at_once_is_kept_once(within):
+    order_id = within(box_order)
+    results = at_once(
+        lambda: within(enter(order_id, "HS-SAME", "100")),
+        lambda: within(enter(order_id, "HS-SAME", "100")),
+    )
+    kept = [r for r in results if isinstance(r, tuple)]
+    refused = [r for r in results if isinstance(r, DomainError)]
+    assert len(kept) == 1 and len(refused) == 1, results
+    assert kept[0][0] == "matched"
+    assert refused[0].field == "invoice_no"
+    assert "HS-SAME" in refused[0].message
+
+    def check() -> tuple:
+        line = db.session.get(PurchaseOrder, order_id).lines[0]
+        return (
+            db.session.scalar(sa.select(sa.func.count(SupplierInvoice.id))),
+            db.session.scalar(sa.select(sa.func.count(PaymentRequest.id))),
+            line.invoiced_qty,
+        )
+
+    assert within(check) == (1, 1, Decimal("100.000"))
+
+
+def test_two_finance_clicks_on_paid_at_once_pay_once(within):
+    order_id = within(box_order)
+    within(enter(order_id, "HS-1", "480"))
+
+    def approve() -> int:
+        pay = db.session.scalar(sa.select(PaymentRequest))
+        task = open_task(pay.instance_id)
+        engine.command(
+            pay.instance_id, "approve", task.assignee_id, task_id=task.id, key=uuid.uuid4().hex
+        )
+        db.session.commit()
+        return pay.id
+
+    payment_id = within(approve)
+
+    def pay(method: str) -> Callable[[], Any]:
+        def job() -> str:
+            payment = db.session.get(PaymentRequest, payment_id)
+            payment_services.pay(payment, member("finance"), method)
+            db.session.commit()
+            return method
+
+        return job
+
+    results = at_once(lambda: within(pay("cash")), lambda: within(pay("bank")))
+    done = [r for r in results if isinstance(r, str)]
+    refused = [r for r in results if isinstance(r, DomainError)]
+    assert len(done) == 1 and len(refused) == 1, results
+    assert refused[0].message == "This payment request has been paid already."
+    assert within(lambda: db.session.get(PaymentRequest, payment_id).method) == done[0]
