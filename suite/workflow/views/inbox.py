@@ -20,7 +20,7 @@ from suite.views import bp
 from suite.web import redirect_to, render_page, wants_fragment
 from suite.workflow import engine
 from suite.workflow.definitions import templates
-from suite.workflow.models import OPEN, ProcessInstance, WorkflowTask
+from suite.workflow.models import OPEN, ProcessInstance, ProcessVersion, WorkflowTask
 from suite.workflow.panels import (
     STATUS_LABELS,
     TASK_LABELS,
@@ -116,6 +116,32 @@ def _page(stmt: sa.Select, key: Any) -> tuple[list[Any], int | None]:
     return rows[:size], (rows[size - 1][0].id if len(rows) > size else None)
 
 
+def _preload_documents(instances: list[ProcessInstance]) -> list[Any]:
+    """Load a page's documents in one query per type, into the session's identity map, so the
+    document types' `get(id)` below answers without SQL (the list returned holds them: the
+    identity map keeps only weak references)."""
+    by_type: dict[str, list[int]] = {}
+    for inst in instances:
+        by_type.setdefault(inst.document_type, []).append(inst.document_id)
+    held: list[Any] = []
+    for document_type, ids in by_type.items():
+        dtype = engine.document_types().get(document_type)
+        first = dtype.get(ids[0]) if dtype else None
+        if first is None:
+            continue
+        held.append(first)
+        model = type(first)
+        rest = sorted(set(ids[1:]) - {ids[0]})
+        if rest and hasattr(model, "__table__") and "id" in model.__table__.c:
+            held += db.session.scalars(sa.select(model).where(model.id.in_(rest))).all()
+    versions = {inst.version_id for inst in instances}
+    if len(versions) > 1:
+        held += db.session.scalars(
+            sa.select(ProcessVersion).where(ProcessVersion.id.in_(versions))
+        ).all()
+    return held
+
+
 def _inbox_rows(tab: str, me: int, doc_type: str | None, node: str | None) -> dict[str, Any]:
     if tab == "started":
         stmt = sa.select(ProcessInstance).where(ProcessInstance.initiator_id == me)
@@ -147,6 +173,7 @@ def _inbox_rows(tab: str, me: int, doc_type: str | None, node: str | None) -> di
         [i.initiator_id for _, i in pairs]
         + [t.on_behalf_of_id for t, _ in pairs if t is not None and t.on_behalf_of_id]
     )
+    held = _preload_documents([inst for _, inst in pairs])  # noqa: F841 - keeps them loaded
     items = []
     for task, inst in pairs:
         dtype = engine.document_types().get(inst.document_type)
