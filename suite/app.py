@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask, g, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 from sqlalchemy import event
+from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
 from suite import tenancy
@@ -159,13 +160,19 @@ def _init_request_hooks(app: Flask) -> None:
         if not current_user.is_authenticated:
             g._tokens.append(tenancy.set_workspace(tenancy.NO_WORKSPACE))
             return None
-        with tenancy.system():
-            membership = db.session.scalar(
-                db.select(Membership).where(
-                    Membership.user_id == current_user.id,
-                    Membership.workspace_id == session.get("ws"),
-                    Membership.active.is_(True),
+        with tenancy.system():  # one statement: the member, their workspace and roles
+            membership = (
+                db.session.scalars(
+                    db.select(Membership)
+                    .options(joinedload(Membership.workspace), joinedload(Membership.roles))
+                    .where(
+                        Membership.user_id == current_user.id,
+                        Membership.workspace_id == session.get("ws"),
+                        Membership.active.is_(True),
+                    )
                 )
+                .unique()
+                .one_or_none()
             )
         if membership is None:
             logout_user()
@@ -173,7 +180,7 @@ def _init_request_hooks(app: Flask) -> None:
             g._tokens.append(tenancy.set_workspace(tenancy.NO_WORKSPACE))
             return login_manager.unauthorized()
         g.membership = membership
-        g.workspace = db.session.get(tenancy.Workspace, membership.workspace_id)
+        g.workspace = membership.workspace
         g._tokens.append(tenancy.set_workspace(membership.workspace_id))
         g._actor_token = recorder.set_actor(current_user.id)
         g.font_warning = font_warning_for(app)
