@@ -29,10 +29,14 @@ def next_number(prefix: str, year: int | None = None) -> str:
     )
     counter = db.session.scalar(stmt.with_for_update())
     if counter is None:
-        counter = DocumentCounter(prefix=prefix, year=year, last=0)
-        db.session.add(counter)
-        db.session.flush()
-        counter = db.session.scalar(stmt.with_for_update())
+        try:  # the year's first number: two transactions may both try to create the counter
+            with db.session.begin_nested():
+                db.session.add(DocumentCounter(prefix=prefix, year=year, last=0))
+        except sa.exc.IntegrityError:
+            pass  # the other one did; wait for its lock below
+        counter = db.session.scalar(
+            stmt.with_for_update().execution_options(populate_existing=True)
+        )
     counter.last += 1
     db.session.flush()
     return f"{prefix}-{year}-{counter.last:04d}"

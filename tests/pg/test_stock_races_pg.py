@@ -113,26 +113,13 @@ def _transfer(code: str, src: str, dst: str, qty: int) -> Callable[[], str]:
 
 @pytest.fixture
 def demo_pg(pg_app: Flask) -> int:
-    """The demo workspace, with this year's MI and TR counters made (see `_warm_counters`)."""
+    """The demo workspace (the year's MI and TR counters are created by the racing documents
+    themselves: tests/pg/test_documents_pg.py covers that race)."""
     with pg_app.app_context():
         ws, _ = seed_demo()
         ws_id = ws.id
         db.session.remove()
-    with pg_app.app_context(), use_workspace(ws_id):
-        _warm_counters()
-        db.session.remove()
     return ws_id
-
-
-def _warm_counters() -> None:
-    """suite.documents.next_number() inserts a year's counter row unguarded: two first documents
-    of a prefix racing collide on its unique key (reported to the kernel's owner). The races here
-    are about stock, so the counters exist before they start."""
-    from suite.documents import next_number
-
-    next_number("MI")
-    next_number("TR")
-    db.session.commit()
 
 
 def test_100_concurrent_issues_receipts_and_transfers_never_go_negative(pg_app, demo_pg):

@@ -24,6 +24,7 @@ ROLES_LOGINS = [
     "store_manager",
     "area_manager",
     "admin",
+    "acceptance",  # purchasing's asset acceptance group (S1.7)
 ]
 
 

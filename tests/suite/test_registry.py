@@ -86,6 +86,7 @@ def test_all_nine_modules_load_with_their_roles(app):
         "store_manager",
         "area_manager",
         "admin",
+        "acceptance",  # purchasing's asset acceptance group (S1.7)
     }
 
 

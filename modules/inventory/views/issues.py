@@ -205,7 +205,8 @@ def detail_page(
         status=status,
         mi=mi,
         statuses=STATUSES,
-        on_hand=_on_hand(mi) if can_issue or can("inventory.stock.read") else {},
+        show_on_hand=can_issue or can("inventory.stock.read"),
+        on_hand=_on_hand(mi),
         can_issue=can_issue,
         can_cancel=mi.status == services.REQUESTED
         and (mi.requester_id == g.membership.id or can(ISSUE)),

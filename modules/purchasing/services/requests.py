@@ -232,6 +232,11 @@ def set_asset_number(
     """Finance enters the fixed asset's number; the request then becomes its orders (S1.7)."""
     if not grants(permissions_of(actor), "purchasing.request.asset_number"):
         raise DomainError(_("Only finance can enter the asset number."), "asset_number")
+    # Two finance clerks at once: the second waits here, then finds it ordered.
+    db.session.execute(
+        sa.select(PurchaseRequest.id).where(PurchaseRequest.id == req.id).with_for_update()
+    )
+    db.session.refresh(req)
     if not req.is_asset:
         raise DomainError(_("This is not a fixed asset purchase."), "asset_number")
     if req.status != APPROVED:

@@ -324,6 +324,9 @@ def request_submit(purchase_request_id: int) -> Response:
 @require("purchasing.request.asset_number")
 def request_asset_number(purchase_request_id: int) -> Response:
     req = get_visible(purchase_request_id)
+    if not (req.is_asset and req.status == services.APPROVED):
+        notice = _("There is no asset number to enter on this request.")
+        return detail_page(req, status=409, notice=notice)
     form = AssetNumberForm()
     if form.validate_on_submit():
         try:

@@ -122,3 +122,21 @@ def input_value(html: str, name: str) -> str | None:
         return None
     value = re.search(r'\bvalue="([^"]*)"', tag.group(0))
     return value.group(1) if value else ""
+
+
+def lines_of(order_id: int) -> dict[str, tuple[Decimal, Decimal]]:
+    """{item code: (received, invoiced)} of the order's lines."""
+    order = db.session.get(PurchaseOrder, order_id)
+    return {line.item.code: (line.received_qty, line.invoiced_qty) for line in order.lines}
+
+
+def post_invoice(client, inside, order_id, invoice_no, lines, **kw):
+    with inside():
+        data = invoice_form_data(order_id, invoice_no, lines)
+        qty_field = f"qty_{db.session.get(PurchaseOrder, order_id).lines[0].id}"
+    return client.form(f"/purchasing/orders/{order_id}/invoices/new", data, **kw), qty_field
+
+
+def line_id(order_id: int, code: str) -> int:
+    order = db.session.get(PurchaseOrder, order_id)
+    return next(line.id for line in order.lines if line.item.code == code)

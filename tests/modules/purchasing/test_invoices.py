@@ -25,34 +25,18 @@ from tests.modules.purchasing.billing_helpers import (
     counts,
     error_near,
     input_value,
-    invoice_form_data,
+    line_id,
+    lines_of,
     member,
     open_tasks,
     payment_of,
+    post_invoice,
     task_logins,
 )
 
 pytest_plugins = ["tests.modules.purchasing.billing_fixtures"]
 
 BOX_OVER = "Line 1 Packaging box 40x30: invoiced 500, received 480"
-
-
-def lines_of(order_id: int) -> dict[str, tuple[Decimal, Decimal]]:
-    """{item code: (received, invoiced)} of the order's lines."""
-    order = db.session.get(PurchaseOrder, order_id)
-    return {line.item.code: (line.received_qty, line.invoiced_qty) for line in order.lines}
-
-
-def post_invoice(client, inside, order_id, invoice_no, lines, **kw):
-    with inside():
-        data = invoice_form_data(order_id, invoice_no, lines)
-        qty_field = f"qty_{db.session.get(PurchaseOrder, order_id).lines[0].id}"
-    return client.form(f"/purchasing/orders/{order_id}/invoices/new", data, **kw), qty_field
-
-
-def line_id(order_id: int, code: str) -> int:
-    order = db.session.get(PurchaseOrder, order_id)
-    return next(line.id for line in order.lines if line.item.code == code)
 
 
 # --- the form -------------------------------------------------------------------------------------
@@ -191,102 +175,6 @@ def test_the_price_tolerance_setting_lets_small_differences_match(inside, box_or
     assert "unit price 2.46, order price 2.40 (tolerance 0.05)" in error_near(
         resp.get_data(as_text=True), price_field
     )
-
-
-# --- bad input: 422 next to the field, nothing written --------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("qty", "price", "field", "message"),
-    [
-        ("480", "2.405", "price", "At most two decimal places."),
-        ("-1", "2.40", "qty", "The quantity cannot be negative."),
-        ("480", "-2.40", "price", "The price cannot be negative."),
-        ("1.0005", "2.40", "qty", "At most three decimal places."),
-        ("abc", "2.40", "qty", "Not a valid decimal value."),
-        ("0", "2.40", "qty", "Enter the quantity of at least one line."),
-        ("480", "", "price", "Enter the unit price."),
-    ],
-)
-def test_bad_lines_are_refused_next_to_the_field_and_nothing_is_written(
-    inside, box_order, as_user, qty, price, field, message
-):
-    resp, _ = post_invoice(as_user("buyer"), inside, box_order, "FP-1", {BOX: (qty, price)})
-    assert resp.status_code == 422
-    with inside():
-        name = f"{field}_{line_id(box_order, BOX)}"
-        assert counts() == (0, 0)
-        assert lines_of(box_order)[BOX] == (Decimal("480.000"), Decimal("0.000"))
-        assert (
-            db.session.scalar(
-                sa.select(sa.func.count(ProcessInstance.id)).where(
-                    ProcessInstance.document_type == "purchasing.invoice_exception"
-                )
-            )
-            == 0
-        )
-    assert error_near(resp.get_data(as_text=True), name) == message
-
-
-def test_a_supplier_invoice_number_is_entered_once_per_supplier(inside, box_order, as_user):
-    client = as_user("buyer")
-    assert (
-        post_invoice(client, inside, box_order, "FP-1", {BOX: ("100", "2.40")})[0].status_code
-        == 303
-    )
-    resp, _ = post_invoice(client, inside, box_order, " FP-1 ", {BOX: ("100", "2.40")})
-    assert resp.status_code == 422
-    with inside():
-        number = db.session.scalar(sa.select(SupplierInvoice.number))
-        assert counts() == (1, 1)
-        assert lines_of(box_order)[BOX][1] == Decimal("100.000")
-    assert error_near(resp.get_data(as_text=True), "invoice_no") == (
-        f"Invoice FP-1 of this supplier is already entered ({number})."
-    )
-
-
-def test_an_invoice_needs_the_suppliers_number(inside, box_order, as_user):
-    resp, _ = post_invoice(as_user("buyer"), inside, box_order, "", {BOX: ("480", "2.40")})
-    assert resp.status_code == 422
-    assert error_near(resp.get_data(as_text=True), "invoice_no") == "This field is required."
-    with inside():
-        assert counts() == (0, 0)
-
-
-def test_no_invoice_for_an_order_the_supplier_has_not_confirmed(inside, world, as_user):
-    order_id = world.order(confirmed=False)
-    resp, _ = post_invoice(as_user("buyer"), inside, order_id, "FP-1", {BOX: ("1", "2.40")})
-    assert resp.status_code == 422
-    assert error_near(resp.get_data(as_text=True), "invoice_no") == (
-        "Invoices can be entered only for confirmed orders."
-    )
-    with inside():
-        assert counts() == (0, 0)
-
-
-def test_the_form_over_htmx_answers_its_fragment(inside, box_order, as_user):
-    client = as_user("buyer")
-    with inside():
-        data = invoice_form_data(box_order, "FP-1", {BOX: ("480", "2.405")})
-    resp = client.htmx(
-        "POST", f"/purchasing/orders/{box_order}/invoices/new", target="invoice-form", data=data
-    )
-    assert resp.status_code == 422
-    html = resp.get_data(as_text=True)
-    assert html.lstrip().startswith('<form id="invoice-form"')
-    assert "<html" not in html
-    resp = client.htmx(
-        "POST",
-        f"/purchasing/orders/{box_order}/invoices/new",
-        target="invoice-form",
-        data={**data, f"price_{data_line(data)}": "2.40"},
-    )
-    assert resp.status_code == 204
-    assert resp.headers["HX-Location"].startswith("/purchasing/invoices/")
-
-
-def data_line(data: dict) -> str:
-    return next(k for k in data if k.startswith("price_")).split("_", 1)[1]
 
 
 # --- the buyer resolves a blocked invoice ---------------------------------------------------------

@@ -336,7 +336,8 @@ def test_an_asset_request_waits_for_finances_asset_number(world, as_user, inside
         assert (order.is_asset, order.asset_number, order.status) == (True, "FA-2026-007", "draft")
         assert db.session.get(PurchaseRequest, req_id).status == "ordered"
     again = finance.form(url, {"asset_number": "FA-2"})
-    assert again.status_code in (403, 422)
+    assert again.status_code == 409
+    assert "There is no asset number to enter on this request." in again.get_data(as_text=True)
     assert len(world.orders(req_id)) == 1
 
 
@@ -465,3 +466,12 @@ def test_an_admin_lowers_the_finance_threshold_and_only_new_requests_follow(
     assert world.route(after) == [["dept_head"], ["finance"]]
     with inside():
         assert approvers(db.session.get(PurchaseRequest, after).instance_id) == []
+
+
+def test_the_dept_heads_inbox_lists_the_request_and_links_to_it(world, as_user, inside):
+    req_id = world.request()
+    with inside():
+        number = db.session.get(PurchaseRequest, req_id).number
+    html = as_user("dept_head").get("/inbox").get_data(as_text=True)
+    assert f'href="/purchasing/requests/{req_id}"' in html
+    assert number in html and "Purchase request" in html
