@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import os
 import pstats
 import sys
 import time
@@ -24,6 +25,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.kernel import database_url, make_app, reset  # noqa: E402
+
+
+def backend_cpu(pid: int) -> float | None:
+    """CPU seconds of a PostgreSQL backend on this machine (None when /proc does not tell)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:
@@ -76,6 +86,8 @@ def main() -> None:
             def count(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
                 statements.append(statement)
 
+            backend = db.session.execute(sa.text("SELECT pg_backend_pid()")).scalar()
+            server0 = backend_cpu(backend)
             sa.event.listen(db.engine, "before_cursor_execute", count)
             # CPU time, not wall time: waiting for PostgreSQL (or for a busy machine) is not ours.
             profiler = cProfile.Profile(time.process_time) if args.top else None
@@ -88,6 +100,7 @@ def main() -> None:
             if profiler:
                 profiler.disable()
             cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+            server1 = backend_cpu(backend)
             approvals = len(statements)
             # The race's loser (bench/kernel.py): the same approval again, refused.
             cpu0 = time.process_time()
@@ -101,6 +114,7 @@ def main() -> None:
             if profiler:
                 profiler.disable()
             refused = time.process_time() - cpu0
+            server2 = backend_cpu(backend)
             sa.event.remove(db.engine, "before_cursor_execute", count)
     n = len(work)
     print(f"approvals={n}")
@@ -109,6 +123,11 @@ def main() -> None:
     print(f"cpu_ms_per_approval={cpu * 1000 / n:.2f}")
     print(f"wall_ms_per_approval={wall * 1000 / n:.2f}  (CPU + waiting for PostgreSQL)")
     print(f"cpu_ms_per_refused={refused * 1000 / n:.2f}")
+    if server0 is not None and server2 is not None:
+        print(
+            f"server_cpu_ms_per_approval={(server1 - server0) * 1000 / n:.2f}  (PostgreSQL backend)"
+        )
+        print(f"server_cpu_ms_per_refused={(server2 - server1) * 1000 / n:.2f}")
     if args.show_sql:
         per = round(approvals / n)
         for s in statements[approvals - per : approvals]:

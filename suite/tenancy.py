@@ -116,13 +116,23 @@ def _scope_to_workspace(state: ORMExecuteState) -> None:
         state.statement = state.statement.where(mapper.class_.workspace_id == ws)
         state.update_execution_options(synchronize_session=False)
         return
-    state.statement = state.statement.options(
-        with_loader_criteria(
-            WorkspaceScoped,
-            lambda cls: cls.workspace_id == ws,
-            include_aliases=True,
+    state.statement = state.statement.options(_criteria(ws))
+
+
+_CRITERIA: dict[int, Any] = {}
+
+
+def _criteria(ws: int) -> Any:
+    """The loader criteria of one workspace, built once (building it costs more than the query's
+    own ORM work; the lambda's `ws` becomes a bound parameter, so the SQL is cached either way)."""
+    option = _CRITERIA.get(ws)
+    if option is None:
+        if len(_CRITERIA) >= 10_000:
+            _CRITERIA.clear()
+        option = _CRITERIA[ws] = with_loader_criteria(
+            WorkspaceScoped, lambda cls: cls.workspace_id == ws, include_aliases=True
         )
-    )
+    return option
 
 
 @event.listens_for(Session, "before_flush")

@@ -55,7 +55,12 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "Party": obj(
         ["id", *TEXTS, *FLAGS, "created_at", "contacts"],
         id=INT,
-        **dict.fromkeys(TEXTS, STR),
+        **{
+            k: {**nullable(STR), "description": "null without the bank-details permission"}
+            if k in ("bank_name", "bank_account")
+            else STR
+            for k in TEXTS
+        },
         **dict.fromkeys(FLAGS, BOOL),
         created_at=TIME,
         contacts={"type": "array", "items": ref("PartyContact")},
@@ -86,6 +91,8 @@ SCHEMAS: dict[str, dict[str, Any]] = {
 def party_json(p: Party) -> dict[str, Any]:
     out: dict[str, Any] = {"id": p.id}
     out |= {k: getattr(p, k) for k in (*TEXTS, *FLAGS)}
+    if not services.may_see_bank():  # S10.3: finance's fields
+        out |= dict.fromkeys(services.BANK_FIELDS)
     out["created_at"] = iso(p.created_at)
     out["contacts"] = [
         {"id": c.id, **{k: getattr(c, k) for k in CONTACT_TEXTS}} for c in p.contacts
@@ -159,6 +166,11 @@ def _input(body: dict[str, Any], party: Party | None) -> tuple[services.PartyInp
             errors[name] = [_("Give true or false.")]
         elif name in body:
             setattr(base, name, body[name])
+    if not services.may_see_bank():
+        for name in services.BANK_FIELDS:
+            if name in body:
+                errors.setdefault(name, [_("You may not change bank details.")])
+            setattr(base, name, getattr(party, name) if party is not None else "")
     contacts = None
     if "contacts" in body:
         contacts = _contacts(body["contacts"], errors)

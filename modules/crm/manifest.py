@@ -18,6 +18,7 @@ manifest = Manifest(
     permissions=(
         Permission("crm.party.read", _l("See customers and suppliers")),
         Permission("crm.party.manage", _l("Create and change customers and suppliers")),
+        Permission("crm.party.bank", _l("See and change suppliers' bank accounts")),
     ),
     roles=(
         RoleSpec(
@@ -30,13 +31,14 @@ manifest = Manifest(
         RoleSpec(
             "crm.sales_manager",
             _l("Sales manager"),
-            ("crm.party.read", "crm.party.manage"),
+            ("crm.party.read", "crm.party.manage", "crm.party.bank"),
             demo_login="sales_manager",
             demo_department="sales",
             demo_head=True,
         ),
     ),
-    grants={"suite.finance": ("crm.party.read",), "suite.gm": ("crm.party.read",)},
+    # S10.3: bank accounts are finance's (and admins'); others with the party pages don't see them
+    grants={"suite.finance": ("crm.party.read", "crm.party.bank"), "suite.gm": ("crm.party.read",)},
     menus=(
         MenuItem(
             _l("Customers and suppliers"),

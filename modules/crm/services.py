@@ -257,3 +257,22 @@ def party_query(q: str = "", kind: str | None = None, status: str = "active") ->
     elif status == "inactive":
         stmt = stmt.where(Party.active.is_(False))
     return stmt
+
+
+BANK_FIELDS = ("bank_name", "bank_account")
+BANK = "crm.party.bank"
+
+
+def may_see_bank() -> bool:
+    """Bank details are shown and changed only with `crm.party.bank` (S10.3)."""
+    from suite.auth.permissions import has_permission
+
+    return has_permission(BANK)
+
+
+def keep_bank(values: PartyInput, party: Party | None) -> PartyInput:
+    """Without the bank permission the form has no bank fields: keep the party's own."""
+    if not may_see_bank():
+        for name in BANK_FIELDS:
+            setattr(values, name, getattr(party, name) if party is not None else "")
+    return values

@@ -89,7 +89,7 @@ class DepartmentForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     parent_id = SelectField(_l("Parent department"), coerce=_optional_int)
     head_id = SelectField(_l("Head"), coerce=_optional_int)
-    sort = IntegerField(_l("Order"), default=0, validators=[Optional(), NumberRange(0, 9999)])
+    sort = IntegerField(_l("Sort order"), default=0, validators=[Optional(), NumberRange(0, 9999)])
 
     def fill_choices(self, dept: Department | None = None) -> None:
         self.parent_id.choices = [

@@ -42,7 +42,7 @@ class Writing:
     """What one command writes with: the locked instance, its pinned spec, the task rows read
     under the lock (kept current as they change), the org, the workspace's settings."""
 
-    instance: ProcessInstance
+    instance: Any  # ProcessInstance, or the row locked by suite.workflow.reading.lock_row
     spec: Mapping[str, Any]
     cmd: planner.Command
     tasks: dict[int, dict[str, Any]]
@@ -52,6 +52,12 @@ class Writing:
     timers: list[dict[str, Any]] = field(default_factory=list)
     doc: Any = None  # the document, loaded once: the session's identity map holds it weakly
     _calendar: Any = None
+
+    def orm_instance(self) -> ProcessInstance:
+        """The instance as an ORM object (registered actions take one)."""
+        if isinstance(self.instance, ProcessInstance):
+            return self.instance
+        return db.session.get(ProcessInstance, self.instance.id)
 
     def document(self) -> Any:
         if self.doc is None:
@@ -104,13 +110,12 @@ def apply_effects(w: Writing, plan: planner.Plan) -> bool:
     now = w.cmd.now
     moved = False
     changed: list[tuple[int, dict[str, list[Any]]]] = []
-    closed: list[int] = []
+    timed: list[int] = []  # closed tasks whose SLA timers are still to be cancelled
     # Guarded updates first: a lost race refuses the command before anything else is written.
     for effect in plan.effects:
         if isinstance(effect, planner.CloseTask):
             values = {"status": effect.outcome, "comment": effect.comment or None, "acted_at": now}
-            changed.append(_guarded(w, effect.task_id, LIVE, values))
-            closed.append(effect.task_id)
+            changed.append(_guarded(w, effect.task_id, LIVE, values, timed))
             moved = True
         elif isinstance(effect, planner.Activate):
             values: dict[str, Any] = {"status": OPEN}
@@ -157,12 +162,12 @@ def apply_effects(w: Writing, plan: planner.Plan) -> bool:
         elif isinstance(effect, planner.RunAction):
             _insert_tasks(w, opened)  # the action sees the tasks opened before it
             opened = []
-            current_app.extensions["suite.registry"].actions[effect.name](w.instance)
+            current_app.extensions["suite.registry"].actions[effect.name](w.orm_instance())
         elif isinstance(effect, planner.StartWait):
             w.timer(None, effect.node, "wait", w.due(effect.after))
     _insert_tasks(w, opened)
-    if closed:
-        db.session.connection().execute(_CANCEL_TIMERS, {"tasks": closed})
+    if timed:
+        db.session.connection().execute(_CANCEL_TIMERS, {"tasks": timed})
     if w.timers:
         db.session.connection().execute(_INSERT_TIMERS, w.timers)
         w.timers = []
@@ -171,22 +176,36 @@ def apply_effects(w: Writing, plan: planner.Plan) -> bool:
 
 
 def _guarded(
-    w: Writing, task_id: int, current: tuple[str, ...], values: dict[str, Any]
+    w: Writing,
+    task_id: int,
+    current: tuple[str, ...],
+    values: dict[str, Any],
+    timed: list[int] | None = None,
 ) -> tuple[int, dict[str, list[Any]]]:
     """Change a task only from the status read under the instance lock: a lost race (or a task
-    of another instance) fails the whole command. Returns the task's column changes."""
+    of another instance) fails the whole command. Returns the task's column changes.
+
+    `timed`: the task is being closed, so its pending SLA timers are cancelled. Only a task
+    with a `due_at` has any (`Writing.sla_timers`); on PostgreSQL that is the same statement,
+    elsewhere the id is added to `timed` for one UPDATE later.
+    """
     row = w.tasks.get(task_id)
     if row is None or row["status"] not in current:
         raise CommandRefused("task_changed", 409, task=task_id)
-    result = db.session.connection().execute(
-        update_statement(_T, tuple(values), guard=True),
-        {
-            "key_id": task_id,
-            "key_status": row["status"],
-            **{f"new_{k}": v for k, v in values.items()},
-        },
-    )
-    if result.rowcount != 1:
+    params = {
+        "key_id": task_id,
+        "key_status": row["status"],
+        **{f"new_{k}": v for k, v in values.items()},
+    }
+    conn = db.session.connection()
+    cancel = timed is not None and row["due_at"] is not None
+    if cancel and conn.dialect.name == "postgresql":
+        updated = conn.execute(_close_statement(tuple(values)), params).scalar()
+    else:
+        updated = conn.execute(update_statement(_T, tuple(values), guard=True), params).rowcount
+        if cancel:
+            timed.append(task_id)
+    if updated != 1:
         raise CommandRefused("task_changed", 409, task=task_id)
     changes = {}
     for key, value in values.items():
@@ -201,7 +220,7 @@ def _guarded(
     return task_id, changes
 
 
-_UPDATES: dict[tuple[str, tuple[str, ...], bool], sa.Update] = {}
+_UPDATES: dict[tuple[str, tuple[str, ...], bool], Any] = {}
 
 
 def update_statement(table: sa.Table, columns: tuple[str, ...], guard: bool = False) -> sa.Update:
@@ -219,6 +238,28 @@ def update_statement(table: sa.Table, columns: tuple[str, ...], guard: bool = Fa
             .values({c: sa.bindparam(f"new_{c}", type_=table.c[c].type) for c in columns})
         )
     return stmt
+
+
+def _close_statement(columns: tuple[str, ...]) -> sa.Select:
+    """PostgreSQL: the guarded UPDATE and its timers' cancellation in one statement; returns
+    how many tasks it changed (must be 1)."""
+    shape = ("close", columns, True)
+    stmt = _UPDATES.get(shape)
+    if stmt is None:
+        timers = WorkflowTimer.__table__
+        closed = update_statement(_T, columns, guard=True).returning(_T.c.id).cte("closed")
+        cancelled = (
+            sa.update(timers)
+            .where(timers.c.task_id.in_(sa.select(closed.c.id)), timers.c.status == "pending")
+            .values(status="cancelled")
+            .returning(timers.c.id)
+            .cte("cancelled")
+        )
+        stmt = _UPDATES[shape] = sa.select(
+            sa.select(sa.func.count()).select_from(closed).scalar_subquery(),
+            sa.select(sa.func.count()).select_from(cancelled).scalar_subquery(),
+        )
+    return stmt  # type: ignore[return-value]
 
 
 def _new_task(w: Writing, effect: planner.OpenTask) -> dict[str, Any]:

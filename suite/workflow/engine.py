@@ -30,9 +30,8 @@ from suite.workflow.models import CommandLog, ProcessInstance
 from suite.workflow.org import Org
 from suite.workflow.org import needs as org_needs
 from suite.workflow.planner import CommandRefused, Snapshot
-from suite.workflow.reading import Pinned, pinned, snapshot, task_rows
+from suite.workflow.reading import Locked, Pinned, forget, lock_row, pinned, snapshot, task_rows
 from suite.workflow.reading import lock as lock
-from suite.workflow.reading import lock_with_context as _lock
 from suite.workflow.reading import typed as typed
 
 __all__ = ["DocumentType", "OrgContext", "Result", "command", "lock", "snapshot", "submit", "typed"]
@@ -80,7 +79,7 @@ class OrgContext:
     """The planner's view of the organisation, read inside the command's transaction."""
 
     def __init__(
-        self, instance: ProcessInstance, spec: Mapping[str, Any], org: Org | None = None
+        self, instance: ProcessInstance | Locked, spec: Mapping[str, Any], org: Org | None = None
     ) -> None:
         self.instance, self.spec = instance, spec
         self.names = frozenset(spec.get("fields") or {}) | frozenset(spec.get("params") or {})
@@ -193,18 +192,19 @@ def command(
     **fields: Any,
 ) -> Result:
     """Run `kind` on a locked instance; a repeated key returns its first answer."""
-    instance, row = _lock(instance_id)
+    instance = lock_row(instance_id)
     replayed = _replay(key)
     if replayed:
         return replayed
     if expected_version is not None and instance.version != expected_version:
         raise CommandRefused("stale", 409, version=instance.version)
-    version = pinned(instance.version_id, row.published_at)
-    return _run(instance, version, row, planner.Command(kind, actor, utcnow(), **fields), key)
+    version = pinned(instance.version_id, instance.published_at)
+    cmd = planner.Command(kind, actor, utcnow(), **fields)
+    return _run(instance, version, instance, cmd, key)
 
 
 def _run(
-    instance: ProcessInstance,
+    instance: ProcessInstance | Locked,
     version: Pinned,
     workspace: Any,
     cmd: planner.Command,
@@ -272,7 +272,7 @@ _INSTANCE = ProcessInstance.__table__
 _INSTANCE_ATTRS = sa.inspect(ProcessInstance).column_attrs
 
 
-def _update_instance(instance: ProcessInstance, new: Mapping[str, Any]) -> None:
+def _update_instance(instance: ProcessInstance | Locked, new: Mapping[str, Any]) -> None:
     """One UPDATE and its audit event, without the ORM's flush (the object is kept current)."""
     changes = {}
     for key, value in new.items():
@@ -285,8 +285,12 @@ def _update_instance(instance: ProcessInstance, new: Mapping[str, Any]) -> None:
         update_statement(_INSTANCE, tuple(new)),
         {"key_id": instance.id, **{f"new_{k}": v for k, v in new.items()}},
     )
-    for key, value in new.items():
-        set_committed_value(instance, key, value)
+    if isinstance(instance, ProcessInstance):  # submit: the object it created
+        for key, value in new.items():
+            set_committed_value(instance, key, value)
+    else:
+        instance.__dict__.update(new)
+        forget(instance.id)
     if changes:
         recorder.append(
             db.session,

@@ -200,6 +200,7 @@ class Org:
         self.departments = [(dept, head) for _depth, dept, head in sorted(depts)]
         self.holders = {code: sorted(set(ids)) for code, ids in holders.items()}
         self.delegates: dict[int, int] = {}
+        self.delegations_read = frozenset(self.people)  # their windows are in `delegates`
         for _id, member, delegate in sorted(delegations, reverse=True):  # newest window wins
             self.delegates.setdefault(member, delegate)
         self.endpoint_ids = [e.id for e in sorted(endpoints, key=lambda e: e.id)]
@@ -277,7 +278,7 @@ class Org:
 
     def delegate_of(self, member: int, now: dt.datetime) -> int | None:
         self.load()
-        if member in self.people and now == self.now:
+        if member in self.delegations_read and now == self.now:
             return self.delegates.get(member)
         return db.session.scalar(
             sa.select(Delegation.delegate_id)

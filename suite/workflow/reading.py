@@ -71,9 +71,17 @@ def _head(entity_type: str, entity_id: Any) -> Any:
 
 
 _T = WorkflowTask.__table__
+# What the planner reads, and the old values of what the engine changes (status, comment, ...).
+_TASK_COLUMNS = [
+    _T.c[name]
+    for name in (
+        *("id", "node", "kind", "assignee_id", "on_behalf_of_id", "status", "seq", "round"),
+        *("added_by_task_id", "added_how", "comment", "acted_at", "due_at"),
+    )
+]
 _TASKS = (
     sa.select(
-        _T,
+        *_TASK_COLUMNS,
         # The chain heads the command will append to, read in the same round trip: the
         # instance's and its live tasks' chains are only written under the instance lock.
         sa.case(
@@ -165,30 +173,50 @@ def typed(values: Mapping[str, Any], fields: Mapping[str, Mapping[str, Any]]) ->
     return out
 
 
+_I = ProcessInstance.__table__
 _LOCKS: dict[tuple[bool, bool], sa.Select] = {}
 
 
+class Locked:
+    """The locked process_instance row (plus its version's publishing time and its workspace's
+    locale and calendar) as plain attributes: the engine needs no ORM object for it."""
+
+    def __init__(self, row: Any) -> None:
+        self.__dict__.update(row._mapping)
+
+    id: int
+    workspace_id: int
+    version_id: int
+    document_type: str
+    document_id: int
+    title: str
+    status: str
+    initiator_id: int
+    state: dict[str, Any]
+    values: dict[str, Any]
+    version: int
+    ended_at: dt.datetime | None
+    published_at: dt.datetime
+    locale: str
+    timezone: str
+    settings: dict[str, Any] | None
+
+
 def _lock_statement(postgresql: bool, scoped: bool) -> sa.Select:
-    """Built once per shape. The tenancy hook is bypassed (`all_workspaces`) for an explicit
-    `workspace_id = :ws` with the same meaning: the hook would rebuild the statement each time."""
+    """Built once per shape. A Core statement: no tenancy hook, so the workspace is checked
+    here (`workspace_id = :ws` unless in SYSTEM scope, as the hook would)."""
     stmt = _LOCKS.get((postgresql, scoped))
     if stmt is None:
+        v, w = ProcessVersion.__table__, Workspace.__table__
         stmt = (
-            sa.select(
-                ProcessInstance,
-                ProcessVersion.published_at,
-                Workspace.locale,
-                Workspace.timezone,
-                Workspace.settings,
-            )
-            .join(ProcessVersion, ProcessVersion.id == ProcessInstance.version_id)
-            .join(Workspace, Workspace.id == ProcessInstance.workspace_id)
-            .where(ProcessInstance.id == sa.bindparam("instance_id"))
-            .with_for_update(of=ProcessInstance)
-            .execution_options(populate_existing=True, all_workspaces=True)
+            sa.select(_I, v.c.published_at, w.c.locale, w.c.timezone, w.c.settings)
+            .join(v, v.c.id == _I.c.version_id)
+            .join(w, w.c.id == _I.c.workspace_id)
+            .where(_I.c.id == sa.bindparam("instance_id"))
+            .with_for_update(of=_I)
         )
         if scoped:
-            stmt = stmt.where(ProcessInstance.workspace_id == sa.bindparam("ws"))
+            stmt = stmt.where(_I.c.workspace_id == sa.bindparam("ws"))
         if postgresql:
             # SET LOCAL in the locking statement itself (one round trip less): the filter has
             # no column in it, so PostgreSQL evaluates it below the row lock, before waiting.
@@ -197,19 +225,28 @@ def _lock_statement(postgresql: bool, scoped: bool) -> sa.Select:
     return stmt
 
 
-def lock_with_context(instance_id: int) -> tuple[ProcessInstance, Any]:
-    """The instance row locked until commit (PostgreSQL: gives up after 2 s), with its version's
-    publishing time and its workspace's locale and calendar."""
+def lock_row(instance_id: int) -> Locked:
+    """The instance row locked until commit (PostgreSQL: gives up after 2 s)."""
     ws = current_workspace_id()
-    postgresql = db.session.get_bind().dialect.name == "postgresql"
-    row = db.session.execute(
-        _lock_statement(postgresql, ws != SYSTEM), {"instance_id": instance_id, "ws": ws}
+    conn = db.session.connection()
+    row = conn.execute(
+        _lock_statement(conn.dialect.name == "postgresql", ws != SYSTEM),
+        {"instance_id": instance_id, "ws": ws},
     ).first()
     if row is None:
         raise CommandRefused("unknown_instance", 404)
-    return row[0], row
+    forget(instance_id)  # a copy loaded before the lock is stale
+    return Locked(row)
+
+
+def forget(instance_id: int) -> None:
+    """Expire the session's ORM copy of an instance (if any): the engine writes it with Core."""
+    obj = db.session.identity_map.get(db.session.identity_key(ProcessInstance, instance_id))
+    if obj is not None:
+        db.session.expire(obj)
 
 
 def lock(instance_id: int) -> ProcessInstance:
-    """The instance row, locked until commit (PostgreSQL: gives up after 2 s)."""
-    return lock_with_context(instance_id)[0]
+    """The instance row as an ORM object, locked until commit (PostgreSQL: gives up after 2 s)."""
+    lock_row(instance_id)
+    return db.session.get(ProcessInstance, instance_id)

@@ -134,7 +134,12 @@ def editor(app, admin, demo) -> tuple[str, str]:
 
 def versions(app, ws_id: int) -> int:
     with inside(app, ws_id):
-        return db.session.scalar(sa.select(sa.func.count()).select_from(ProcessVersion))
+        return db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(ProcessVersion)
+            .join(ProcessDefinition, ProcessDefinition.id == ProcessVersion.definition_id)
+            .where(ProcessDefinition.key == KEY)
+        )
 
 
 def draft(app, ws_id: int) -> dict[str, Any]:

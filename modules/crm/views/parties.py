@@ -62,6 +62,7 @@ def party_export() -> Response:
     filters = _filters()
     stmt = services.party_query(**filters).order_by(Party.code).execution_options(yield_per=500)
     terms = services.PAYMENT_TERM_LABELS
+    bank = services.may_see_bank()
     headers = [
         _("Code"),
         _("Name"),
@@ -71,8 +72,7 @@ def party_export() -> Response:
         _("E-mail"),
         _("Address"),
         _("Tax ID"),
-        _("Bank"),
-        _("Bank account"),
+        *((_("Bank"), _("Bank account")) if bank else ()),
         _("Payment terms"),
         _("Active"),
     ]
@@ -87,8 +87,7 @@ def party_export() -> Response:
             p.email,
             p.address,
             p.tax_id,
-            p.bank_name,
-            p.bank_account,
+            *((p.bank_name, p.bank_account) if bank else ()),
             str(terms.get(p.payment_terms, p.payment_terms)),
             yes if p.active else no,
         ]
@@ -101,7 +100,7 @@ def _save(form: PartyForm, party: Party | None) -> Response | None:
     if not form.validate_on_submit():
         return None
     try:
-        party = services.save_party(party, form.values())
+        party = services.save_party(party, services.keep_bank(form.values(), party))
     except DomainError as exc:
         db.session.rollback()
         getattr(form, exc.field or "code", form.code).errors.append(exc.message)
@@ -112,7 +111,12 @@ def _save(form: PartyForm, party: Party | None) -> Response | None:
 
 def _form_page(form: PartyForm, party: Party | None) -> Response:
     return render_form(
-        "crm/party_form.html", "crm/_party_form.html", "party-form", form, party=party
+        "crm/party_form.html",
+        "crm/_party_form.html",
+        "party-form",
+        form,
+        party=party,
+        may_see_bank=services.may_see_bank(),
     )
 
 
@@ -155,6 +159,15 @@ def party_detail(party_id: int) -> Response:
     return _detail(party)
 
 
+def _timeline(party: Party) -> list[Any]:
+    """The party's history; bank details left out for those who may not see them."""
+    events = timeline_for("party", party.id)
+    if not services.may_see_bank():
+        for entry in events:
+            entry.changes = [c for c in entry.changes if c[0] not in services.BANK_FIELDS]
+    return events
+
+
 def _detail(party: Party, form: ContactForm | None = None, status: int = 200) -> Response:
     return render_page(
         "crm/party_detail.html",
@@ -162,7 +175,8 @@ def _detail(party: Party, form: ContactForm | None = None, status: int = 200) ->
         f"party-{party.id}-contacts",
         status=status,
         terms=services.PAYMENT_TERM_LABELS,
-        events=timeline_for("party", party.id),
+        events=_timeline(party),
+        may_see_bank=services.may_see_bank(),
         **_contacts_context(party, form),
     )
 

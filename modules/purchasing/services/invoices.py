@@ -26,7 +26,7 @@ from modules.purchasing.models import (
     SupplierInvoice,
     SupplierInvoiceLine,
 )
-from modules.purchasing.services import CENT, QTY, fmt_qty, places_ok
+from modules.purchasing.services import CENT, QTY, fmt_qty, orders, payments, places_ok
 from suite.auth.models import Membership
 from suite.db import db
 from suite.documents import next_number
@@ -34,6 +34,7 @@ from suite.errors import DomainError
 from suite.tenancy import Workspace
 from suite.workflow import engine
 from suite.workflow.models import OPEN, WorkflowTask
+from suite.workflow.planner import CommandRefused
 
 DOC_TYPE = "purchasing.invoice_exception"
 MATCHED, BLOCKED, CANCELLED = "matched", "blocked", "cancelled"
@@ -178,8 +179,6 @@ def _accept(
     actor: Membership,
 ) -> None:
     """A match: bill the order lines, move the order, ask finance to pay."""
-    from modules.purchasing.services import orders, payments
-
     for entry in lines:
         locked[entry.order_line_id].invoiced_qty += entry.qty
     invoice.status, invoice.mismatch = MATCHED, ""
@@ -282,8 +281,6 @@ def _close_exception(invoice: SupplierInvoice, actor: Membership) -> None:
         )
     )
     comment = _("Corrected and matched again.")
-    from suite.workflow.planner import CommandRefused
-
     try:
         if mine is not None:
             engine.command(invoice.instance_id, "approve", actor.id, task_id=mine, comment=comment)

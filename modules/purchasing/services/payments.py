@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from modules.purchasing.models import PaymentRequest, SupplierInvoice
+from modules.purchasing.services import orders
 from suite.auth.models import Membership
 from suite.db import db, utcnow
 from suite.documents import next_number
@@ -95,8 +96,6 @@ def pay(payment: PaymentRequest, actor: Membership, method: str) -> PaymentReque
     locked.status, locked.method = PAID, method
     locked.paid_by_id, locked.paid_at = actor.id, utcnow()
     db.session.flush()
-    from modules.purchasing.services import orders
-
     orders.refresh_status(locked.invoice.order)
     return locked
 

@@ -218,7 +218,7 @@ def invoice_export() -> Response:
         _("Supplier's invoice number"),
         _("Invoice date"),
         _("Supplier"),
-        _("Order"),
+        _("Purchase order"),
         _("Total"),
         _("Status"),
         _("Mismatch"),

@@ -56,7 +56,7 @@ def test_list_searches_filters_and_pages_newest_first(demo, api, token_for):
     assert body["next_after"] is None
     sup1 = body["items"][-1]
     assert sup1["name"] == "华盛包装有限公司" and sup1["is_supplier"] is True
-    assert sup1["bank_account"] == "3901 0012 0900 1234 567"
+    assert sup1["bank_account"] is None  # a buyer does not see bank details (S10.3)
     assert [c["name"] for c in sup1["contacts"]] == ["王经理"]
 
     page1 = api(buyer, "GET", "/api/v1/parties?kind=supplier&limit=2").get_json()
@@ -86,7 +86,7 @@ def test_bad_list_arguments_are_422(demo, api, token_for, query, field):
 
 
 def test_create_read_and_change_a_party(app, demo, api, token_for):
-    sales = token_for("sales")
+    sales = token_for("sales_manager")  # bank details need crm.party.bank
     check = spec_checker(api)
     created = check(api(sales, "POST", "/api/v1/parties", json=NEW), 201, "/api/v1/parties", "post")
     assert created["code"] == "SUP-004" and created["payment_terms"] == "net_30"
@@ -140,7 +140,7 @@ def test_create_read_and_change_a_party(app, demo, api, token_for):
 def test_bad_input_is_422_with_every_field_and_writes_nothing(
     app, demo, api, token_for, body, errors
 ):
-    sales = token_for("sales")
+    sales = token_for("sales_manager")
     api(sales, "GET", "/api/v1/me")  # the token's first use stamps last_used_at
     before = rows_of(app, demo)
     resp = api(sales, "POST", "/api/v1/parties", json=body)
@@ -224,3 +224,18 @@ def test_a_module_api_may_not_redefine_a_schema(app, monkeypatch):
     with pytest.raises(ManifestError, match=r"m: API schemas \['Error'\] are already defined"):
         init_api(other)
     assert "api" not in other.blueprints  # refused before anything was registered
+
+
+def test_bank_details_are_finances_a_buyer_sees_null_and_cannot_set_them(app, demo, api, token_for):
+    """S10.3: the supplier's bank account is for finance (and admins, sales managers)."""
+    with app.app_context(), system():
+        sup1 = db.session.scalar(
+            sa.select(Party.id).where(Party.workspace_id == demo, Party.code == "SUP-001")
+        )
+    buyer_view = api(token_for("buyer"), "GET", f"/api/v1/parties/{sup1}").get_json()
+    assert (buyer_view["bank_name"], buyer_view["bank_account"]) == (None, None)
+    finance_view = api(token_for("finance"), "GET", f"/api/v1/parties/{sup1}").get_json()
+    assert finance_view["bank_account"] == "3901 0012 0900 1234 567"
+    resp = api(token_for("sales"), "PATCH", f"/api/v1/parties/{sup1}", json={"bank_account": "1"})
+    assert resp.status_code == 422
+    assert resp.get_json()["errors"] == {"bank_account": ["You may not change bank details."]}

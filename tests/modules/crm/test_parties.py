@@ -217,7 +217,7 @@ def test_the_form_answers_its_fragment_to_htmx(demo, demo_login):
 
 
 def test_edit_keeps_the_code_unique_and_saves_changes(app, demo, demo_login):
-    client = demo_login("sales")
+    client = demo_login("sales_manager")
     pid = party_id(app, demo, "SUP-002")
     form = client.get(f"/crm/parties/{pid}/edit").text
     assert 'value="SUP-002"' in form and 'value="1523 0101 0400 7654 321"' in form
@@ -365,3 +365,36 @@ def _demo_ws(app, ws_id):
         ws = db.session.get(Workspace, ws_id)
         db.session.expunge(ws)
         return ws
+
+
+@pytest.mark.parametrize(("login", "sees"), [("finance", True), ("buyer", False), ("gm", False)])
+def test_only_finance_sees_a_suppliers_bank_account(app, demo, demo_login, login, sees):
+    """S10.3 on the party page, its history and the export."""
+    client = demo_login(login)
+    pid = party_id(app, demo, "SUP-001")
+    page = client.get(f"/crm/parties/{pid}").text
+    assert ("3901 0012 0900 1234 567" in page) is sees
+    export = client.get("/crm/parties/export.xlsx")
+    assert export.status_code == 200
+    assert (b"3901 0012" in _xlsx_text(export.data)) is sees
+
+
+def test_editing_without_the_bank_permission_keeps_the_bank_account(app, demo, demo_login):
+    client = demo_login("sales")
+    pid = party_id(app, demo, "SUP-002")
+    form = client.get(f"/crm/parties/{pid}/edit").text
+    assert "1523 0101" not in form
+    data = {**FORM, "code": "SUP-002", "name": "丰收农资", "active": "y"}
+    data.pop("bank_account", None)
+    assert client.form(f"/crm/parties/{pid}/edit", data).status_code == 303
+    with app.app_context(), system():
+        assert db.session.get(Party, pid).bank_account == "1523 0101 0400 7654 321"
+
+
+def _xlsx_text(data: bytes) -> bytes:
+    import io
+
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(data))
+    return " ".join(str(c) for row in wb.active.iter_rows(values_only=True) for c in row).encode()
