@@ -136,7 +136,7 @@ def _statement() -> sa.Select:
     )
 
 
-_STATEMENT: sa.CompoundSelect | None = None
+_STATEMENT = _statement()
 
 
 class Org:
@@ -157,14 +157,18 @@ class Org:
         self.roles = frozenset(roles) | {ADMIN_ROLE}
         self.extra = {i for i in extra if i}
         self.loaded = False
+        self.people: dict[int, Person] = {}
+        self.chain: list[int] = []  # the initiator, then managers up
+        self.departments: list[tuple[int, int | None]] = []  # (department, head) upwards
+        self.holders: dict[str, list[int]] = {}
+        self.delegates: dict[int, int] = {}  # member -> delegate now
+        self.delegations_read: frozenset[int] = frozenset()  # members `delegates` covers
+        self._endpoints: list[Endpoint] = []
 
     # ---- loading
     def load(self) -> Org:
         if self.loaded:
             return self
-        global _STATEMENT
-        if _STATEMENT is None:
-            _STATEMENT = _statement()
         rows = db.session.connection().execute(
             _STATEMENT,
             {
@@ -179,7 +183,6 @@ class Org:
         chain: list[tuple[int, int]] = []
         depts: list[tuple[int, int, int | None]] = []
         holders: dict[str, list[int]] = {code: [] for code in self.roles}
-        self.people: dict[int, Person] = {}
         delegations: list[tuple[int, int, int]] = []
         endpoints: list[Endpoint] = []
         for part, k, a, b, c, d, f, g, s in rows:
@@ -199,12 +202,10 @@ class Org:
         self.chain = [member for _depth, member in sorted(chain)]
         self.departments = [(dept, head) for _depth, dept, head in sorted(depts)]
         self.holders = {code: sorted(set(ids)) for code, ids in holders.items()}
-        self.delegates: dict[int, int] = {}
-        self.delegations_read = frozenset(self.people)  # their windows are in `delegates`
+        self.delegations_read = frozenset(self.people)
         for _id, member, delegate in sorted(delegations, reverse=True):  # newest window wins
             self.delegates.setdefault(member, delegate)
-        self.endpoint_ids = [e.id for e in sorted(endpoints, key=lambda e: e.id)]
-        self._endpoints = {e.id: e for e in endpoints}
+        self._endpoints = sorted(endpoints, key=lambda e: e.id)
         self.loaded = True
         return self
 
@@ -242,9 +243,6 @@ class Org:
 
     def admins(self) -> list[int]:
         return list(self.load().holders[ADMIN_ROLE])
-
-    def person(self, member: int) -> Person | None:
-        return self.load().people.get(member)
 
     def persons(self, members: Sequence[int]) -> dict[int, Person]:
         """People by id (members of other workspaces are missing); reads the ones not loaded."""
@@ -292,8 +290,8 @@ class Org:
         )
 
     def endpoints(self) -> list[Endpoint]:
-        self.load()
-        return [self._endpoints[i] for i in self.endpoint_ids]
+        """The workspace's active webhook endpoints, by id."""
+        return list(self.load()._endpoints)
 
 
 def needs(spec: Mapping[str, Any]) -> tuple[int, frozenset[str]]:

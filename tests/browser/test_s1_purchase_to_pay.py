@@ -233,6 +233,7 @@ def test_s1_request_to_paid_on_a_tablet(demo, inside, new_page, screenshot):
     menu(buyer, "/purchasing/orders")
     listed = [text(tr) for tr in buyer.locator("#purchase-order-rows tr").all()]
     assert len(listed) == 2 and all("草稿" in r for r in listed), listed
+    assert text(buyer.locator("main table thead th").first) == "订单"  # not 加签方式 any more
     looked_at(buyer, screenshot, "3a-buyer-orders", TABLET)
     buyer.locator("#purchase-order-rows a", has_text=PACKAGING).click()
     buyer.wait_for_url(f"**/purchasing/orders/{box_order_id}")
