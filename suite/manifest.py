@@ -100,7 +100,7 @@ manifest = Manifest(
             icon="settings",
             order=940,
         ),
-        MenuItem(_l("API tokens"), "suite.token_list", icon="dot", order=990),
+        MenuItem(_l("API tokens"), "suite.token_list", icon="key", order=990),
     ),
     jobs={"suite.drain_outbox": "suite.notify.jobs:drain_outbox"},
 )

@@ -2,6 +2,10 @@
 
 from flask import Blueprint
 
-bp = Blueprint("inventory", __name__, url_prefix="/inventory", template_folder="templates")
+from modules.inventory.master import unit_label
 
-from modules.inventory.views import issues, items, recon, stock, stocktakes, transfers, warehouses  # noqa: E402, F401  # noqa: E402, F401
+bp = Blueprint("inventory", __name__, url_prefix="/inventory", template_folder="templates")
+# `{{ line.item.unit|unit_label }}` on every page, also other modules' (个, not pcs, on zh-CN).
+bp.add_app_template_filter(unit_label, "unit_label")
+
+from modules.inventory.views import issues, items, recon, stock, stocktakes, transfers, warehouses  # noqa: E402, F401

@@ -29,6 +29,18 @@ UNIT_LABELS = {
     "l": _l("Litre"),
     "set": _l("Set"),
 }
+
+
+def unit_label(code: str | None) -> str:
+    """A unit code in the page's language (`pcs` -> 个 / Piece); an unknown code as it is.
+
+    Registered as the `unit_label` Jinja filter: every page and print shows units through it."""
+    if not code:
+        return ""
+    label = UNIT_LABELS.get(code)
+    return code if label is None else str(label)
+
+
 KINDS = ("stock", "non_stock")
 STATUSES = ("active", "inactive", "all")
 CODE = re.compile(r"^\S+$")

@@ -192,7 +192,7 @@ def command(
     **fields: Any,
 ) -> Result:
     """Run `kind` on a locked instance; a repeated key returns its first answer."""
-    instance = lock_row(instance_id)
+    instance, rows = lock_row(instance_id)
     replayed = _replay(key)
     if replayed:
         return replayed
@@ -200,7 +200,7 @@ def command(
         raise CommandRefused("stale", 409, version=instance.version)
     version = pinned(instance.version_id, instance.published_at)
     cmd = planner.Command(kind, actor, utcnow(), **fields)
-    return _run(instance, version, instance, cmd, key)
+    return _run(instance, version, instance, cmd, key, rows)
 
 
 def _run(
@@ -209,9 +209,11 @@ def _run(
     workspace: Any,
     cmd: planner.Command,
     key: str | None,
+    rows: dict[int, dict[str, Any]] | None = None,
 ) -> Result:
     spec = version.spec
-    rows = task_rows(instance)
+    if rows is None:
+        rows = task_rows(instance)
     doc_type = document_types()[instance.document_type]
     document = values = None
     task = rows.get(cmd.task_id) if cmd.task_id else None

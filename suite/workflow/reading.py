@@ -79,38 +79,40 @@ _TASK_COLUMNS = [
         *("added_by_task_id", "added_how", "comment", "acted_at", "due_at"),
     )
 ]
+# The chain heads the command will append to, read in the same round trip: the instance's and
+# its live tasks' chains are only written under the instance lock.
+_TASK_HEAD = sa.case(
+    (_T.c.status.in_(LIVE), _head("workflow_task", sa.cast(_T.c.id, sa.String))),
+    else_=sa.null(),
+)
+_INSTANCE_HEAD = _head("process_instance", sa.bindparam("instance_key", type_=sa.String))
 _TASKS = (
-    sa.select(
-        *_TASK_COLUMNS,
-        # The chain heads the command will append to, read in the same round trip: the
-        # instance's and its live tasks' chains are only written under the instance lock.
-        sa.case(
-            (_T.c.status.in_(LIVE), _head("workflow_task", sa.cast(_T.c.id, sa.String))),
-            else_=sa.null(),
-        ).label("audit_head"),
-        _head("process_instance", sa.bindparam("instance_key", type_=sa.String)).label(
-            "instance_head"
-        ),
-    )
+    sa.select(*_TASK_COLUMNS, _TASK_HEAD.label("audit_head"), _INSTANCE_HEAD.label("instance_head"))
     .where(_T.c.instance_id == sa.bindparam("instance"))
     .order_by(_T.c.id)
 )
 
 
-def task_rows(instance: ProcessInstance) -> dict[int, dict[str, Any]]:
+def task_rows(instance: Any) -> dict[int, dict[str, Any]]:
     """The instance's task rows by id, read fresh under the lock (never from the identity map:
     tasks a page loaded before the lock would keep their old status, and a 会签 node whose other
     approver had just approved would never complete). Seeds the audit chain heads the command
     appends to (`recorder.append` then reads none)."""
     key = str(instance.id)
     rows = db.session.connection().execute(_TASKS, {"instance": instance.id, "instance_key": key})
+    return _tasks_and_heads(key, [(dict(row), "") for row in rows.mappings()])
+
+
+def _tasks_and_heads(
+    instance_key: str, rows: list[tuple[dict[str, Any], str]]
+) -> dict[int, dict[str, Any]]:
     heads = db.session.info.setdefault("audit_heads", {})
     out = {}
-    for row in rows.mappings():
-        task = dict(row)
+    for row, prefix in rows:
+        task = {c.key: row[prefix + c.key] for c in _TASK_COLUMNS}
         for entity, head in (
-            (("workflow_task", str(task["id"])), task.pop("audit_head")),
-            (("process_instance", key), task.pop("instance_head")),
+            (("workflow_task", str(task["id"])), row[prefix + "audit_head"]),
+            (("process_instance", instance_key), row["instance_head"]),
         ):
             if head and entity not in heads:
                 seq, hash_ = head.split(":", 1)
@@ -181,8 +183,8 @@ class Locked:
     """The locked process_instance row (plus its version's publishing time and its workspace's
     locale and calendar) as plain attributes: the engine needs no ORM object for it."""
 
-    def __init__(self, row: Any) -> None:
-        self.__dict__.update(row._mapping)
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self.__dict__.update(values)
 
     id: int
     workspace_id: int
@@ -204,15 +206,40 @@ class Locked:
 
 def _lock_statement(postgresql: bool, scoped: bool) -> sa.Select:
     """Built once per shape. A Core statement: no tenancy hook, so the workspace is checked
-    here (`workspace_id = :ws` unless in SYSTEM scope, as the hook would)."""
+    here (`workspace_id = :ws` unless in SYSTEM scope, as the hook would).
+
+    One row per task (the task columns prefixed `t_`), so that a command that did not wait for
+    the lock reads everything in one round trip. One that waited was given the row as it is
+    now but the tasks as they were when the statement started: `seen_version` (an InitPlan,
+    not evaluated again after the wait) then differs from `version`, and the tasks are read
+    again (`lock_row`).
+    """
     stmt = _LOCKS.get((postgresql, scoped))
     if stmt is None:
-        v, w = ProcessVersion.__table__, Workspace.__table__
+        v, w, seen = ProcessVersion.__table__, Workspace.__table__, _I.alias("seen")
+        instance_id = sa.bindparam("instance_id")
         stmt = (
-            sa.select(_I, v.c.published_at, w.c.locale, w.c.timezone, w.c.settings)
-            .join(v, v.c.id == _I.c.version_id)
-            .join(w, w.c.id == _I.c.workspace_id)
-            .where(_I.c.id == sa.bindparam("instance_id"))
+            sa.select(
+                _I,
+                v.c.published_at,
+                w.c.locale,
+                w.c.timezone,
+                w.c.settings,
+                sa.select(seen.c.version)
+                .where(seen.c.id == instance_id)
+                .scalar_subquery()
+                .label("seen_version"),
+                _INSTANCE_HEAD.label("instance_head"),
+                *(c.label(f"t_{c.key}") for c in _TASK_COLUMNS),
+                _TASK_HEAD.label("t_audit_head"),
+            )
+            .select_from(
+                _I.join(v, v.c.id == _I.c.version_id)
+                .join(w, w.c.id == _I.c.workspace_id)
+                .outerjoin(_T, _T.c.instance_id == _I.c.id)
+            )
+            .where(_I.c.id == instance_id)
+            .order_by(_T.c.id)
             .with_for_update(of=_I)
         )
         if scoped:
@@ -225,18 +252,31 @@ def _lock_statement(postgresql: bool, scoped: bool) -> sa.Select:
     return stmt
 
 
-def lock_row(instance_id: int) -> Locked:
-    """The instance row locked until commit (PostgreSQL: gives up after 2 s)."""
+_LOCKED = [c.key for c in _I.columns] + ["published_at", "locale", "timezone", "settings"]
+
+
+def lock_row(instance_id: int) -> tuple[Locked, dict[int, dict[str, Any]]]:
+    """The instance row locked until commit (PostgreSQL: gives up after 2 s), and its task rows
+    (`task_rows`) read after the lock."""
     ws = current_workspace_id()
     conn = db.session.connection()
-    row = conn.execute(
-        _lock_statement(conn.dialect.name == "postgresql", ws != SYSTEM),
-        {"instance_id": instance_id, "ws": ws},
-    ).first()
-    if row is None:
+    key = str(instance_id)
+    rows = (
+        conn.execute(
+            _lock_statement(conn.dialect.name == "postgresql", ws != SYSTEM),
+            {"instance_id": instance_id, "ws": ws, "instance_key": key},
+        )
+        .mappings()
+        .all()
+    )
+    if not rows:
         raise CommandRefused("unknown_instance", 404)
     forget(instance_id)  # a copy loaded before the lock is stale
-    return Locked(row)
+    first = rows[0]
+    instance = Locked({k: first[k] for k in _LOCKED})
+    if first["seen_version"] != first["version"]:  # waited for the lock: read the tasks now
+        return instance, task_rows(instance)
+    return instance, _tasks_and_heads(key, [(r, "t_") for r in rows if r["t_id"] is not None])
 
 
 def forget(instance_id: int) -> None:
@@ -249,4 +289,4 @@ def forget(instance_id: int) -> None:
 def lock(instance_id: int) -> ProcessInstance:
     """The instance row as an ORM object, locked until commit (PostgreSQL: gives up after 2 s)."""
     lock_row(instance_id)
-    return db.session.get(ProcessInstance, instance_id)
+    return db.session.get(ProcessInstance, instance_id)  # expired by lock_row: read again

@@ -61,11 +61,26 @@ def inside(app: Any, demo: Any) -> Callable[[], Any]:
     return enter
 
 
+def fact_labels(page: Any) -> dict[str, float]:
+    """The labels of the document's facts card and the lines each takes (1.0: one line)."""
+    return dict(
+        page.evaluate(
+            """[...document.querySelectorAll('.doc-fields .facts dt')].map(dt => [
+                dt.textContent.trim(),
+                dt.getBoundingClientRect().height / parseFloat(getComputedStyle(dt).lineHeight),
+            ])"""
+        )
+    )
+
+
 def looked_at(page: Any, screenshot: Callable[[Any, str], Any], name: str, device: str) -> None:
-    """The page in a screenshot (first, so a failure leaves one), then the layout checks."""
+    """The page in a screenshot (first, so a failure leaves one), then the layout checks:
+    no sideways scrolling, and no label of a facts card wraps (审批通过时间, 供应商确认号)."""
     screenshot(page, f"s1-{device}-{name}")
     assert_no_horizontal_scroll(page)
     check_layout(page, device)
+    wrapped = {label: lines for label, lines in fact_labels(page).items() if lines > 1.5}
+    assert not wrapped, wrapped
     assert not page.js_errors, page.js_errors
 
 
@@ -174,7 +189,10 @@ def test_s1_request_to_paid_on_a_tablet(demo, inside, new_page, screenshot):
     form = fill_request(staff)
     route = staff.locator("#purchase-request-route")
     amounts = [text(li) for li in route.locator(".pr-amounts li").all()]
-    assert amounts == ["第 1 行 ¥1,200.00", "第 2 行 ¥3,600.00"], amounts
+    assert amounts == ["第1行 ¥1,200.00", "第2行 ¥3,600.00"], amounts
+    # Each line's own amount is redrawn with the total (server-computed), with its unit.
+    lines = [text(p) for p in form.locator(".pr-amount").all()]
+    assert lines == ["金额 ¥1,200.00 500 个 × ¥2.40", "金额 ¥3,600.00 20 袋 × ¥180.00"], lines
     steps = [text(li) for li in route.locator("ol.wf-route li").all()]
     # 4,800.00 is not over 5,000: the department head only, no finance, no general manager.
     assert steps == ["请购人 staff", "部门负责人审批 dept_head", "抄送采购员 buyer", "结束"], steps
@@ -219,6 +237,7 @@ def test_s1_request_to_paid_on_a_tablet(demo, inside, new_page, screenshot):
         f"PO-{year}-0002 {FARM_SUPPLY} ¥3,600.00 草稿",
     ], orders
     looked_at(head, screenshot, "2b-head-approved", TABLET)
+    assert "审批通过时间" in fact_labels(head)  # on one line (looked_at)
     with inside():
         placed = db.session.scalars(sa.select(PurchaseOrder).order_by(PurchaseOrder.id)).all()
         assert [(o.supplier.code, o.status, o.amount_total) for o in placed] == [
@@ -252,6 +271,7 @@ def test_s1_request_to_paid_on_a_tablet(demo, inside, new_page, screenshot):
     summary.locator(".chip-confirmed").wait_for()
     assert "HS-2026-118" in text(buyer.locator(".doc-fields"))
     looked_at(buyer, screenshot, "3c-order-confirmed", TABLET)
+    assert "供应商确认号" in fact_labels(buyer)  # on one line (looked_at)
 
     # 4. The warehouse keeper receives 480 of the 500 boxes (the receipt page is phone-first).
     phone = person(new_page, "warehouse", PHONE)
@@ -331,8 +351,13 @@ def test_s1_request_to_paid_on_a_tablet(demo, inside, new_page, screenshot):
         assert (invoice.status, invoice.amount_total) == ("blocked", Decimal("1200.00"))
         assert db.session.scalar(sa.select(sa.func.count(PaymentRequest.id))) == 0
         invoice_id = invoice.id
+    # Kept as blocked: no second save of the same number, the way on is its correction.
+    actions = buyer.locator("#invoice-form .actions")
+    assert actions.locator("button").count() == 0
+    correct = actions.locator("a", has_text="更正并重新匹配")
+    assert correct.get_attribute("href") == f"/purchasing/invoices/{invoice_id}/correct"
 
-    blocked.locator("a").click()
+    blocked.locator("a", has_text="打开已冻结的发票").click()
     buyer.wait_for_url(f"**/purchasing/invoices/{invoice_id}")
     buyer.locator(f"#invoice-{invoice_id}-status .chip-blocked").wait_for()
     exception = text(buyer.locator(f"#invoice-{invoice_id}-status .wf-steps"))
@@ -347,6 +372,8 @@ def test_s1_request_to_paid_on_a_tablet(demo, inside, new_page, screenshot):
     form.locator(".actions button[type=submit]", has_text="重新匹配").click()
     buyer.wait_for_url(f"**/purchasing/invoices/{invoice_id}")
     buyer.locator(f"#invoice-{invoice_id}-status .chip-matched").wait_for()
+    card = text(buyer.locator(f"#invoice-{invoice_id}-status"))
+    assert "发票异常" not in card, card  # said only while it was blocked
     assert "¥1,152.00" in text(buyer.locator(".doc-fields"))
     payment_row = text(buyer.locator("main a[href^='/purchasing/payments/']").locator(".."))
     assert "¥1,152.00" in payment_row and "审批中" in payment_row, payment_row

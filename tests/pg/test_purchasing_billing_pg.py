@@ -1,6 +1,6 @@
-"""Supplier invoices and payment requests on PostgreSQL: S1 steps 5-6 through the web UI, and the
-row locks that keep concurrent invoices and payments honest (SQLite serialises writes and cannot
-show this).
+"""Supplier invoices and payment requests on PostgreSQL: the row locks that keep concurrent
+invoices and payments honest (SQLite serialises writes and cannot show this; S1's steps 5-6 run
+in tests/pg/test_s1_pg.py).
 
 - two invoices for the same 480 received boxes at once: one matches, the other is blocked with
   the reason, the order line is invoiced 480, one payment request;
@@ -29,19 +29,15 @@ from modules.purchasing.services import orders as order_services
 from modules.purchasing.services import payments as payment_services
 from modules.purchasing.services import receipts as receipt_services
 from modules.purchasing.services import requests as request_services
-from suite.auth.models import Membership
 from suite.db import db
-from suite.demo import DEMO_PASSWORD, seed_demo
+from suite.demo import seed_demo
 from suite.errors import DomainError
 from suite.tenancy import use_workspace
 from suite.workflow import engine
-from suite.workflow.models import ProcessInstance, WorkflowTask
-from tests.conftest import Client
+from suite.workflow.models import WorkflowTask
 from tests.modules.purchasing.conftest import BOX, item, location, member, party
 
 pytestmark = pytest.mark.pg
-
-OVER = "Line 1 Packaging box 40x30: invoiced 500, received 480"
 
 
 @pytest.fixture
@@ -66,14 +62,6 @@ def within(pg_app, pg_demo) -> Callable[[Callable[[], Any]], Any]:
                 db.session.remove()
 
     return run
-
-
-def login(app, name: str) -> Client:
-    app.test_client_class = Client
-    client = app.test_client()
-    assert client.form("/login", {"login": name, "password": DEMO_PASSWORD}).status_code == 303
-    assert client.form("/language", {"locale": "en"}).status_code == 303
-    return client
 
 
 def open_task(instance_id: int) -> WorkflowTask | None:
@@ -132,56 +120,6 @@ def at_once(*jobs: Callable[[], Any]) -> list[Any]:
     for t in threads:
         t.join(timeout=60)
     return results
-
-
-def test_s1_steps_5_and_6_on_postgresql(pg_app, within):
-    order_id = within(box_order)
-    line_id = within(lambda: db.session.get(PurchaseOrder, order_id).lines[0].id)
-    buyer, finance = login(pg_app, "buyer"), login(pg_app, "finance")
-    form = {"invoice_date": "2026-03-05", f"price_{line_id}": "2.40"}
-    url = f"/purchasing/orders/{order_id}/invoices/new"
-    resp = buyer.form(url, {**form, "invoice_no": "HS-01", f"qty_{line_id}": "500"})
-    assert resp.status_code == 422
-    assert OVER in resp.get_data(as_text=True)
-
-    def blocked() -> tuple:
-        inv = db.session.scalar(sa.select(SupplierInvoice))
-        task = open_task(inv.instance_id)
-        return inv.status, inv.mismatch, db.session.get(Membership, task.assignee_id).user.login
-
-    assert within(blocked) == ("blocked", OVER, "buyer")
-    resp = buyer.form(url, {**form, "invoice_no": "HS-02", f"qty_{line_id}": "480"})
-    assert resp.status_code == 303
-
-    def payment() -> tuple:
-        pay = db.session.scalar(sa.select(PaymentRequest))
-        task = open_task(pay.instance_id)
-        version = db.session.get(ProcessInstance, pay.instance_id).version
-        return pay.id, pay.amount, pay.instance_id, task.id, version
-
-    payment_id, amount, instance_id, task_id, version = within(payment)
-    assert amount == Decimal("1152.00")
-    resp = finance.form(
-        f"/workflow/instances/{instance_id}/commands",
-        {
-            "command": "approve",
-            "workflow_task_id": task_id,
-            "expected_version": version,
-            "key": uuid.uuid4().hex,
-        },
-    )
-    assert resp.status_code == 303
-    resp = finance.form(f"/purchasing/payments/{payment_id}/pay", {"method": "bank"})
-    assert resp.status_code == 303
-
-    def state() -> tuple:
-        pay = db.session.get(PaymentRequest, payment_id)
-        line = db.session.get(PurchaseOrder, order_id).lines[0]
-        return pay.status, pay.method, line.invoiced_qty
-
-    assert within(state) == ("paid", "bank", Decimal("480.000"))
-    pdf = finance.get(f"/purchasing/payments/{payment_id}/print.pdf")
-    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF-")
 
 
 def enter(order_id: int, invoice_no: str, qty: str) -> Any:

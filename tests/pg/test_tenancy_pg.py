@@ -13,12 +13,14 @@ from suite.auth.models import Department
 from suite.auth.services import save_department, save_role
 from suite.db import db
 from suite.tenancy import scoped_models, system, use_workspace
+from tests.tenancy_rows import populate_modules
 
 pytestmark = pytest.mark.pg
 
 
 def _populate(app, ws, make_member, make_department) -> None:
-    """Rows in every kernel WorkspaceScoped table for `ws`."""
+    """Rows in every WorkspaceScoped table for `ws`: the kernel's here, the business modules'
+    through their services (tests/tenancy_rows.py)."""
     root = make_department(ws, "总部")
     sales = make_department(ws, "Sales", parent_id=root)
     boss = make_member(ws, f"boss-{ws.code}", roles=("suite.admin",), department_id=root)
@@ -50,6 +52,7 @@ def _populate(app, ws, make_member, make_department) -> None:
         )
         db.session.commit()
         _workflow_rows(app, ws, boss)
+    populate_modules(app, ws.id, marker=f"WS-{ws.code.upper()}", prefix=ws.code)
 
 
 def _workflow_rows(app, ws, boss: int) -> None:

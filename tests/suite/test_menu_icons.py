@@ -17,3 +17,10 @@ def test_every_named_menu_icon_is_in_the_sprite(app):
     }
     assert named, "no menu uses a named icon"
     assert not {(endpoint, icon) for endpoint, icon in named if icon not in symbols}
+
+
+def test_no_menu_entry_shows_the_placeholder_dot(app):
+    """`dot` is a filler, not an icon: the API tokens entry has its key."""
+    menus = app.extensions["suite.registry"].menus
+    assert [m.endpoint for m in menus if m.icon == "dot"] == []
+    assert next(m.icon for m in menus if m.endpoint == "suite.token_list") == "key"

@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from modules.inventory.master import unit_label
 from modules.inventory.models import Item, LowStockAlert, StockBalance
 from suite.auth.models import Membership, MembershipRole, Role
 from suite.db import db
@@ -100,7 +101,7 @@ def _raise(item: Item, totals: dict[int, Decimal]) -> bool:
         _(
             "%(on_hand)s %(unit)s on hand, below the reorder point of %(point)s.",
             on_hand=plain(totals[item.id]),
-            unit=item.unit,
+            unit=unit_label(item.unit),
             point=plain(item.reorder_point),
         ),
         link="/inventory/low-stock",

@@ -70,7 +70,6 @@ def item_list() -> Response:
         stock=_stock(page.items),
         filters=filters,
         categories=category_choices()[1:],
-        units=master.UNIT_LABELS,
         can_manage=has_permission(MANAGE),
     )
 
@@ -103,7 +102,7 @@ def item_export() -> Response:
             i.code,
             i.name,
             names.get(i.category_id, ""),
-            str(master.UNIT_LABELS.get(i.unit, i.unit)),
+            master.unit_label(i.unit),
             i.barcode or "",
             yes if i.is_stock else no,
             stock[i.id]["qty"],
@@ -165,7 +164,6 @@ def item_detail(item_id: int) -> Response:
         item=item,
         stock=_stock([item])[item.id],
         balances=master.balances_of(item.id),
-        units=master.UNIT_LABELS,
         events=timeline_for("item", item.id),
         can_manage=has_permission(MANAGE),
     )

@@ -187,6 +187,16 @@ def _accept(
     payments.create_payment(invoice, actor)
 
 
+def entered_before(order: PurchaseOrder, invoice_no: str) -> SupplierInvoice | None:
+    """The order's supplier's invoice already entered under this number (any status), if any."""
+    return db.session.scalar(
+        sa.select(SupplierInvoice).where(
+            SupplierInvoice.supplier_id == order.supplier_id,
+            SupplierInvoice.invoice_no == (invoice_no or "").strip(),
+        )
+    )
+
+
 def enter_invoice(
     order: PurchaseOrder,
     actor: Membership,
@@ -203,12 +213,7 @@ def enter_invoice(
     if order.status not in INVOICEABLE:
         raise DomainError(_("Invoices can be entered only for confirmed orders."))
     wanted = _check_inputs(order, lines)
-    duplicate = db.session.scalar(
-        sa.select(SupplierInvoice).where(
-            SupplierInvoice.supplier_id == order.supplier_id,
-            SupplierInvoice.invoice_no == invoice_no,
-        )
-    )
+    duplicate = entered_before(order, invoice_no)
     if duplicate is not None:
         raise DomainError(
             _(

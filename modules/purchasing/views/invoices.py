@@ -279,6 +279,7 @@ def _form_page(
         order=order,
         invoice=invoice,
         key=new_key(),
+        can_correct_blocked=has_permission(RESOLVE),
         **ctx,
     )
 
@@ -307,10 +308,15 @@ def invoice_new(purchase_order_id: int) -> Response:
         message = exc.message if isinstance(exc, DomainError) else refusal_message(exc.code)
         field = exc.field if isinstance(exc, DomainError) else None
         form.add_problems({field or "invoice_no": message})
+        earlier = services.entered_before(order, form.invoice_no.data)
+        if field == "invoice_no" and earlier is not None and earlier.status == services.BLOCKED:
+            # The same number again (say, after the mismatch): its correction page, not a save.
+            return _form_page(form, order, None, blocked=earlier, repeated=True)
         return _form_page(form, order, None)
     db.session.commit()
     if not result.matched:
-        # Kept as blocked with a task for the buyers; the form shows why, next to the lines.
+        # Kept as blocked with a task for the buyers; the form shows why, next to the lines,
+        # and sends to the blocked invoice's correction (this form cannot save it again).
         form.add_problems(result.problems)
         return _form_page(form, order, None, blocked=result.invoice)
     return redirect_to(

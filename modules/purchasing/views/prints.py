@@ -9,7 +9,6 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
-from modules.inventory.master import UNIT_LABELS
 from modules.purchasing.blueprint import bp
 from modules.purchasing.models import GoodsReceipt, PaymentRequest, PurchaseOrder
 from modules.purchasing.services import fmt_qty
@@ -42,7 +41,6 @@ def _common() -> dict:
         "printed_label": _printed_label(),
         "qty": fmt_qty,
         "capital": cny_capital,
-        "units": UNIT_LABELS,
     }
 
 

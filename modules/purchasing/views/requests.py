@@ -3,6 +3,7 @@ page with its process, submit, the asset number, and the low-stock shortcut."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -232,6 +233,28 @@ def _values(form: PurchaseRequestForm) -> tuple[dict[str, Any], list[Decimal | N
     return {"amount": total, "is_asset": bool(form.is_asset.data), "project": ""}, amounts
 
 
+@dataclass(frozen=True)
+class LineAmount:
+    """One form line's amount as the server computed it, and what it is made of."""
+
+    amount: Decimal | None
+    qty: Decimal | None
+    price: Decimal | None
+    unit: str  # the item's unit code ("" before an item is chosen)
+
+
+def _line_amounts(form: PurchaseRequestForm, amounts: list[Decimal | None]) -> list[LineAmount]:
+    """Each line's amount with its quantity, price and the chosen item's unit."""
+    chosen = {e.form.item_id.data for e in form.lines if isinstance(e.form.item_id.data, int)}
+    units = dict(db.session.execute(sa.select(Item.id, Item.unit).where(Item.id.in_(chosen))).all())
+    return [
+        LineAmount(
+            amount, e.form.qty.data, e.form.unit_price.data, units.get(e.form.item_id.data, "")
+        )
+        for e, amount in zip(form.lines, amounts, strict=True)
+    ]
+
+
 def _form_page(form: PurchaseRequestForm, req: PurchaseRequest | None) -> Response:
     values, amounts = _values(form)
     return render_form(
@@ -241,6 +264,7 @@ def _form_page(form: PurchaseRequestForm, req: PurchaseRequest | None) -> Respon
         form,
         req=req,
         amounts=amounts,
+        lines=_line_amounts(form, amounts),
         total=values["amount"],
         **route_of(req, values),
     )
@@ -274,18 +298,20 @@ def request_edit(purchase_request_id: int) -> Response:
 @bp.route("/requests/route-preview")
 @require("purchasing.request.create")
 def request_route_preview() -> Response:
-    """The total and the route for the lines being typed (the form's live preview)."""
+    """The total and the route for the lines being typed (the form's live preview), and each
+    line's amount redrawn out of band."""
     form = PurchaseRequestForm(request.args, meta={"csrf": False})
     form.set_choices(*_choices())
     form.validate()
     values, amounts = _values(form)
     return render_page(
         "purchasing/request_form.html",
-        "purchasing/_request_route.html",
+        "purchasing/_request_preview.html",
         "purchase-request-route",
         form=form,
         req=None,
         amounts=amounts,
+        lines=_line_amounts(form, amounts),
         total=values["amount"],
         **route_of(None, values),
     )

@@ -238,3 +238,19 @@ def test_the_list_pages_by_keyset(app, inside, as_user):
         assert "P0" in second and "P1" not in second
     finally:
         app.config["SUITE_PAGE_SIZE"] = 25
+
+
+def test_the_issue_page_shows_units_in_the_pages_language(inside, as_user):
+    with inside():
+        receive("BOX-4030", "A-01", "480", "2.40")
+        receive("FERT-25", "A-01", "10", "180.00")
+        r = ids("item:BOX-4030", "item:FERT-25", "loc:A-01")
+    _request(as_user("staff"), r["A-01"], [(r["BOX-4030"], "100"), (r["FERT-25"], "2")])
+    with inside():
+        mi = db.session.scalar(sa.select(MaterialIssue))
+    keeper = as_user("warehouse")
+    assert keeper.form("/language", {"locale": "zh_CN"}).status_code == 303
+    page = keeper.get(f"/inventory/issues/{mi.id}").get_data(as_text=True)
+    assert '100 <small class="muted">个</small>' in page
+    assert '2 <small class="muted">袋</small>' in page
+    assert ">pcs<" not in page and ">bag<" not in page

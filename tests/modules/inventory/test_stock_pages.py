@@ -307,3 +307,33 @@ def test_another_workspaces_stock_documents_answer_404_and_stay_untouched(
         assert db.session.get(Stocktake, theirs["stocktake_id"]).lines[0].counted_qty is None
         assert db.session.scalar(sa.select(sa.func.count(StockMove.id))) == theirs["moves"]
         db.session.remove()
+
+
+def test_units_are_shown_in_the_pages_language_on_stock_pages_and_the_home_panel(inside, as_user):
+    """个 / 袋 on zh-CN pages (UNIT_LABELS through the `unit_label` filter), never `pcs` / `bag`."""
+    with inside():
+        receive("BOX-4030", "A-01", "600", "2.40")  # reorder point 500
+        receive("FERT-25", "A-01", "20", "180.00")
+        box = item("BOX-4030").id
+        post(
+            [Move(box, location("A-01").id, Decimal("-120"), "issue")],
+            Document("test.issue", 1, "MI-T"),
+            member("warehouse").id,
+        )
+        db.session.commit()  # 480 boxes: below 500, on the home page's low-stock panel
+    c = as_user("warehouse")
+    assert c.form("/language", {"locale": "zh_CN"}).status_code == 303
+    stock = c.get("/inventory/stock").get_data(as_text=True)
+    assert '480 <small class="muted">个</small>' in stock
+    assert '20 <small class="muted">袋</small>' in stock
+    home = c.get("/").get_data(as_text=True)
+    row = re.search(rf'<tr id="low-{box}-row"[^>]*>(.*?)</tr>', home, re.S).group(1)
+    assert '480 <small class="muted">个</small>' in row
+    recon = c.get("/inventory/stock/reconciliation").get_data(as_text=True)
+    assert "BOX-4030 · 个" in recon and "FERT-25 · 袋" in recon
+    for page in (stock, home, recon):
+        assert not re.search(r">\s*(pcs|bag)\s*<| · (pcs|bag)<", page)
+    # The same rows in English: the label, not the code.
+    english = as_user("buyer").get("/").get_data(as_text=True)
+    row = re.search(rf'<tr id="low-{box}-row"[^>]*>(.*?)</tr>', english, re.S).group(1)
+    assert '480 <small class="muted">Piece</small>' in row

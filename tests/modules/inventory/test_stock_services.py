@@ -127,7 +127,7 @@ def test_the_buyers_are_told_once_when_an_issue_takes_an_item_below_its_reorder_
         _issue("BOX-4030", "A-01", "50")  # 550: still above
         assert _told() == []
         _issue("BOX-4030", "A-01", "60")  # 490: below -> told
-        assert _told() == [(buyer, "490 pcs on hand, below the reorder point of 500.")]
+        assert _told() == [(buyer, "490 Piece on hand, below the reorder point of 500.")]
         alert = db.session.scalar(sa.select(LowStockAlert))
         assert (alert.item_id, alert.on_hand) == (item("BOX-4030").id, Decimal("490"))
         _issue("BOX-4030", "A-01", "10")  # 480: still low, not told again
@@ -135,7 +135,7 @@ def test_the_buyers_are_told_once_when_an_issue_takes_an_item_below_its_reorder_
         receive("BOX-4030", "B-01", "20", "2.40")  # 500 over both locations: recovered
         assert db.session.scalar(sa.select(sa.func.count(LowStockAlert.id))) == 0
         _issue("BOX-4030", "B-01", "1")  # 499: below again -> told again
-        assert [body for _who, body in _told()][-1].startswith("499 pcs on hand")
+        assert [body for _who, body in _told()][-1].startswith("499 Piece on hand")
         assert len(_told()) == 2
 
 

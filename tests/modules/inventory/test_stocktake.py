@@ -289,3 +289,15 @@ def test_sent_back_the_counter_recounts_and_resubmits_withdrawn_goes_back_to_cou
         db.session.commit()
         assert db.session.get(Stocktake, st2.id).status == "counting"
         assert balance("BOX-4030", "A-01")[0] == Decimal("375")
+
+
+def test_the_count_sheet_shows_units_in_the_pages_language(inside, as_user):
+    with inside():
+        receive("BOX-4030", "A-01", "380", "2.40")
+        st = _sheet({}, add=("FERT-25",))
+        st_id = st.id
+    c = as_user("warehouse")
+    assert c.form("/language", {"locale": "zh_CN"}).status_code == 303
+    page = c.get(f"/inventory/stocktakes/{st_id}").get_data(as_text=True)
+    assert "BOX-4030 · 个<" in page and "FERT-25 · 袋<" in page
+    assert " · pcs<" not in page and " · bag<" not in page

@@ -4,6 +4,7 @@ invoice and its exception task for the buyers, the buyer's two ways out, list an
 from __future__ import annotations
 
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -324,3 +325,106 @@ def test_permission_matrix(inside, box_order, as_user, login, list_, enter, corr
     assert client.get(f"/purchasing/invoices/{invoice_id}/correct").status_code == correct
     detail = client.get(f"/purchasing/invoices/{invoice_id}").status_code
     assert detail == (200 if list_ == 200 else 404)
+
+
+# --- after a mismatch: the blocked invoice's correction, not a second save (S1 browser walk) ------
+
+
+def actions_of(html: str) -> str:
+    """The invoice form's action row."""
+    return re.search(r'<div class="actions">(.*?)</div>', html, re.S).group(1)
+
+
+def test_after_a_mismatch_the_form_sends_to_the_correction_and_offers_no_second_save(
+    inside, box_order, as_user
+):
+    buyer = as_user("buyer")
+    resp, qty_field = post_invoice(buyer, inside, box_order, "FP-7", {BOX: ("500", "2.40")})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422
+    assert error_near(html, qty_field) == BOX_OVER  # the reason stays next to the line
+    with inside():
+        invoice_id, number = db.session.execute(
+            sa.select(SupplierInvoice.id, SupplierInvoice.number)
+        ).one()
+        box = line_id(box_order, BOX)
+    assert f"kept as {number} (blocked)" in html
+    assert "the same invoice number cannot be entered twice" in html
+    correct = f'href="/purchasing/invoices/{invoice_id}/correct">Correct and match again</a>'
+    assert correct in actions_of(html)
+    assert "<button" not in actions_of(html) and "Check and save" not in html
+    assert '<fieldset class="bill-set" disabled>' in html  # the typed lines are read-only now
+    # The same number posted again (the back button, say): refused next to the number, with
+    # the way to the correction; nothing new is written.
+    resp, _ = post_invoice(buyer, inside, box_order, "FP-7", {BOX: ("480", "2.40")})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422
+    assert error_near(html, "invoice_no") == (
+        f"Invoice FP-7 of this supplier is already entered ({number})."
+    )
+    assert f"{number} is blocked: correct its lines there and match it again." in html
+    assert correct in html
+    assert "Check and save" in actions_of(html)  # a mistyped number may still be changed
+    with inside():
+        assert counts() == (1, 0)
+    # The correction page the link opens matches 480.
+    assert buyer.get(f"/purchasing/invoices/{invoice_id}/correct").status_code == 200
+    resp = buyer.form(
+        f"/purchasing/invoices/{invoice_id}/correct", {f"qty_{box}": "480", f"price_{box}": "2.40"}
+    )
+    assert resp.status_code == 303
+    with inside():
+        assert db.session.get(SupplierInvoice, invoice_id).status == "matched"
+        assert counts() == (1, 1)
+
+
+def test_after_a_mismatch_who_may_not_correct_is_sent_to_the_blocked_invoice(
+    inside, box_order, as_user
+):
+    resp, _ = post_invoice(as_user("finance"), inside, box_order, "FP-8", {BOX: ("500", "2.40")})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422
+    with inside():
+        invoice_id = db.session.scalar(sa.select(SupplierInvoice.id))
+    assert actions_of(html).strip() == (
+        f'<a class="btn btn-primary" href="/purchasing/invoices/{invoice_id}">'
+        "Open the blocked invoice</a>"
+    )
+    assert f"/purchasing/invoices/{invoice_id}/correct" not in html
+
+
+def test_the_status_card_says_a_buyer_resolves_it_only_while_blocked(inside, box_order, as_user):
+    invoice_id = blocked_invoice(inside, box_order, as_user)
+    buyer = as_user("buyer")
+    hint = "Invoice exception: a buyer resolves it."
+
+    def status_card() -> str:
+        page = buyer.get(f"/purchasing/invoices/{invoice_id}").get_data(as_text=True)
+        pattern = rf'<section id="invoice-{invoice_id}-status".*?</section>'
+        return re.search(pattern, page, re.S).group(0)
+
+    assert hint in status_card()
+    with inside():
+        box = line_id(box_order, BOX)
+    resp = buyer.form(
+        f"/purchasing/invoices/{invoice_id}/correct", {f"qty_{box}": "480", f"price_{box}": "2.40"}
+    )
+    assert resp.status_code == 303
+    card = status_card()
+    assert hint not in card
+    assert "Matched with the order and the goods received." in card
+    assert "chip-approved" in card  # the exception process ended with the correction
+
+
+def test_invoice_pages_show_units_in_the_pages_language(inside, box_order, as_user):
+    buyer = as_user("buyer")
+    form = buyer.get(f"/purchasing/orders/{box_order}/invoices/new").get_data(as_text=True)
+    assert "<span>Ordered 500 Piece × CN¥2.40</span>" in form
+    assert "<span>Received 480 Piece</span>" in form
+    assert buyer.form("/language", {"locale": "zh_CN"}).status_code == 303
+    form = buyer.get(f"/purchasing/orders/{box_order}/invoices/new").get_data(as_text=True)
+    assert "<span>已收货 480 个</span>" in form and "pcs" not in form
+    resp, _ = post_invoice(buyer, inside, box_order, "FP-1", {BOX: ("480", "2.40")})
+    assert resp.status_code == 303
+    page = buyer.get(resp.headers["Location"]).get_data(as_text=True)
+    assert '<td class="num">480 个</td>' in page and "pcs" not in page

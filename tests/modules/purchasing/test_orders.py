@@ -291,3 +291,16 @@ def test_list_and_order_page_cost_the_same_few_statements_however_many_rows(
     assert len(page_big) <= page_one + 1  # the receipt's users/names at most
     assert list_one <= 8 and page_one <= 14
     assert not any("count(" in s.lower() and "purchase_order" in s.lower() for s in page_big)
+
+
+def test_order_page_shows_the_unit_in_the_pages_language(world, as_user, inside):
+    order_id = world.order(
+        lines=((BOX, "SUP-001", "500", "2.40"), (FERT, "SUP-001", "20", "180.00"))
+    )
+    buyer = as_user("buyer")
+    page = buyer.get(f"/purchasing/orders/{order_id}").get_data(as_text=True)
+    assert "BOX-4030 · Piece</small>" in page and "FERT-25 · Bag</small>" in page
+    assert buyer.form("/language", {"locale": "zh_CN"}).status_code == 303
+    page = buyer.get(f"/purchasing/orders/{order_id}").get_data(as_text=True)
+    assert "BOX-4030 · 个</small>" in page and "FERT-25 · 袋</small>" in page
+    assert " · pcs<" not in page and " · bag<" not in page

@@ -398,3 +398,14 @@ def test_receipt_list_search_and_export(world, as_user, inside):
     )
     assert rows[0][:3] == ("Number", "Status", "Order")
     assert [(r[5], r[7], r[8]) for r in rows[1:]] == [(FERT, 20, 180), (BOX, 480, 2.4)]
+
+
+def test_receipt_entry_and_page_show_the_unit_in_the_pages_language(world, as_user, inside):
+    order_id = world.order()
+    receipt_id = world.receive(order_id, {BOX: "480"})
+    wh = as_user("warehouse")
+    assert wh.form("/language", {"locale": "zh_CN"}).status_code == 303
+    entry = wh.get(f"/purchasing/orders/{order_id}/receipts/new").get_data(as_text=True)
+    assert '<span class="grn-unit">个</span>' in entry and ">pcs<" not in entry
+    detail = wh.get(f"/purchasing/receipts/{receipt_id}").get_data(as_text=True)
+    assert '<td class="num">480 个</td>' in detail and "480 pcs" not in detail

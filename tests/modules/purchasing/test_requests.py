@@ -475,3 +475,90 @@ def test_the_dept_heads_inbox_lists_the_request_and_links_to_it(world, as_user, 
     html = as_user("dept_head").get("/inbox").get_data(as_text=True)
     assert f'href="/purchasing/requests/{req_id}"' in html
     assert number in html and "Purchase request" in html
+
+
+# --- the form's line amounts, units and line numbers (S1 browser walk) ----------------------------
+
+
+def amounts_shown(html: str, oob: bool) -> list[tuple[str, str]]:
+    """(line index, text) of each line's amount paragraph; `oob`: the out-of-band ones only."""
+    swap = ' hx-swap-oob="true"' if oob else ""
+    found = re.findall(
+        rf'<p class="pr-amount" id="purchase-request-line-(\d+)-amount"{swap}>(.*?)</p>', html, re.S
+    )
+    return [(n, " ".join(re.sub(r"<[^>]+>", " ", body).split())) for n, body in found]
+
+
+def test_the_live_preview_redraws_every_lines_amount_not_only_the_total(as_user, inside):
+    staff = as_user("staff")
+    page = staff.get("/purchasing/requests/new").get_data(as_text=True)
+    assert amounts_shown(page, oob=False) == [("0", "Amount —")]
+    data = form_data(inside, S1)
+    data["lines-1-qty"] = "25"  # the second line's quantity was changed
+    resp = staff.htmx(
+        "GET",
+        "/purchasing/requests/route-preview",
+        target="purchase-request-route",
+        query_string=data,
+    )
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "<html" not in html
+    assert html.lstrip().startswith('<section id="purchase-request-route"')
+    assert "CN¥5,700.00" in html  # the total: 1,200.00 + 25 x 180.00
+    assert amounts_shown(html, oob=True) == [
+        ("0", "Amount CN¥1,200.00 500 Piece × CN¥2.40"),
+        ("1", "Amount CN¥4,500.00 25 Bag × CN¥180.00"),
+    ]
+    # A quantity that is not a number yet: that line shows no amount, the other keeps its own.
+    data["lines-1-qty"] = "2x"
+    html = staff.htmx(
+        "GET",
+        "/purchasing/requests/route-preview",
+        target="purchase-request-route",
+        query_string=data,
+    ).get_data(as_text=True)
+    assert amounts_shown(html, oob=True) == [
+        ("0", "Amount CN¥1,200.00 500 Piece × CN¥2.40"),
+        ("1", "Amount —"),
+    ]
+    # Posted with a mistake (422): the form's lines keep their amounts, not out of band.
+    resp = staff.form("/purchasing/requests/new", form_data(inside, S1, reason="x" * 5001))
+    assert resp.status_code == 422
+    assert amounts_shown(resp.get_data(as_text=True), oob=False) == [
+        ("0", "Amount CN¥1,200.00 500 Piece × CN¥2.40"),
+        ("1", "Amount CN¥3,600.00 20 Bag × CN¥180.00"),
+    ]
+
+
+def test_request_pages_show_units_in_the_pages_language(as_user, inside):
+    staff = as_user("staff")
+    assert staff.form("/language", {"locale": "zh_CN"}).status_code == 303
+    req_id = create(staff, inside)
+    detail = staff.get(f"/purchasing/requests/{req_id}").get_data(as_text=True)
+    assert '<td class="num">500 个</td>' in detail and '<td class="num">20 袋</td>' in detail
+    html = staff.htmx(
+        "GET",
+        "/purchasing/requests/route-preview",
+        target="purchase-request-route",
+        query_string=form_data(inside, S1),
+    ).get_data(as_text=True)
+    assert [text for _n, text in amounts_shown(html, oob=True)] == [
+        "金额 ¥1,200.00 500 个 × ¥2.40",
+        "金额 ¥3,600.00 20 袋 × ¥180.00",
+    ]
+    assert "pcs" not in detail + html and " bag" not in detail + html
+
+
+def test_line_numbers_are_written_without_spaces_in_chinese_like_the_invoice_messages(
+    as_user, inside
+):
+    """第1行 on the request form (its lines and the total card), as in the invoice's "第1行
+    Packaging box 40x30：..." (the zh_CN catalog's translation of "Line %(n)s")."""
+    staff = as_user("staff")
+    assert staff.form("/language", {"locale": "zh_CN"}).status_code == 303
+    page = staff.get(
+        "/purchasing/requests/route-preview", query_string=form_data(inside, S1)
+    ).get_data(as_text=True)
+    assert "<legend>第1行</legend>" in page and "<legend>第2行</legend>" in page
+    assert "<span>第1行</span>" in page and "<span>第2行</span>" in page  # the total card
+    assert "第 1 行" not in page
