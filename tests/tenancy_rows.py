@@ -14,6 +14,9 @@ one requested, a transfer, a stocktake submitted (variance process) and one stil
 then the outbox is drained, so the people told (buyers, approvers) have in-app notifications.
 `marker` is written into every name, note and reason that takes text, so a page or an export
 that shows any of it gives the leak away.
+
+Also here, for tests/suite/test_tenancy*.py (plain names: a test module may import them) and the
+fixtures in tests/suite/tenancy_fixtures.py: the markers, `module_models()` and `rows_of()`.
 """
 
 from __future__ import annotations
@@ -28,21 +31,32 @@ from flask import Flask
 from modules.crm.models import Party
 from modules.crm.services import ContactInput, PartyInput, add_contact, save_party
 from modules.inventory import master
-from modules.inventory.models import Item, Location, Warehouse
+from modules.inventory.models import Item, Location, LowStockAlert, StockBalance, Warehouse
 from modules.inventory.services import issues, stocktakes, transfers
 from modules.inventory.services.lines import LineInput as StockLine
-from modules.purchasing.models import PurchaseOrder, PurchaseRequest, SupplierInvoice
+from modules.purchasing.models import (
+    PaymentRequest,
+    PurchaseOrder,
+    PurchaseRequest,
+    SupplierInvoice,
+)
 from modules.purchasing.services import invoices, orders, receipts
 from modules.purchasing.services import requests as purchase_requests
 from suite.auth.models import Membership, Role
 from suite.auth.services import save_department, save_member
 from suite.db import db
 from suite.notify.delivery import drain
-from suite.tenancy import use_workspace
+from suite.tenancy import scoped_models, system, use_workspace
 from suite.workflow import engine
 from suite.workflow.models import WorkflowTask
 
 PASSWORD = "tenancy-rows-pass"
+# The tenancy tests' markers (tests/suite/test_tenancy*.py): B's kernel rows carry SECRET, its
+# module rows DOC_SECRET (B's own pages show SECRET in the header); A's module rows ACME_OWN.
+SECRET = "BETA-SECRET"
+DOC_SECRET = f"{SECRET}-DOC"
+ACME_OWN = "ACME-OWN"
+MODULES = ("crm", "inventory", "purchasing")
 # login suffix -> (role codes, in the marker's Production department?)
 PEOPLE = {
     "head": (("suite.staff",), True),
@@ -109,6 +123,7 @@ def _master_data(marker: str, rows: ModuleRows) -> None:
         add_contact(party, ContactInput(name=f"{marker} contact {n}", title=marker))
         rows.ids[f"party{n}"] = party.id
     category = master.save_category(None, f"{marker} category")
+    rows.ids["category"] = category.id
     for n, (code, price) in enumerate((("BOX", "2.40"), ("BAG", "180.00")), 1):
         item = master.save_item(
             None,
@@ -187,6 +202,7 @@ def _purchasing(marker: str, rows: ModuleRows) -> None:
     orders.confirm_order(box_order, member["buyer"], f"{marker}-REF")
     db.session.commit()
     line = box_order.lines[0]
+    ids["order_line"] = line.id
     receipt = receipts.post_receipt(
         box_order,
         member["keeper"],
@@ -288,3 +304,43 @@ def _check(rows: ModuleRows) -> None:
     assert db.session.get(Item, rows.ids["item1"]).category_id is not None
     assert len(db.session.get(Warehouse, rows.ids["warehouse"]).locations) == 2
     assert db.session.get(Location, rows.ids["shelf"]).active
+    # 150 received, 30 issued, 20 moved to the shelf; the alert was raised at 120 (< 500)
+    on_hand = {
+        loc: db.session.scalar(
+            sa.select(StockBalance.qty).where(
+                StockBalance.item_id == rows.ids["item1"],
+                StockBalance.location_id == rows.ids[loc],
+            )
+        )
+        for loc in ("main", "shelf")
+    }
+    assert on_hand == {"main": Decimal("100.000"), "shelf": Decimal("20.000")}
+    alert = db.session.scalar(sa.select(LowStockAlert))
+    assert (alert.item_id, alert.on_hand) == (rows.ids["item1"], Decimal("120.000"))
+    payment = db.session.scalar(sa.select(PaymentRequest))
+    assert (payment.invoice_id, payment.amount, payment.status) == (
+        rows.ids["invoice"],
+        Decimal("360.00"),
+        "submitted",
+    )
+
+
+def module_models() -> list[type]:
+    """The scoped models of the business modules whose rows tests/tenancy_rows.py makes."""
+    return [
+        m
+        for m in scoped_models()
+        if m.__module__.startswith(tuple(f"modules.{n}." for n in MODULES))
+    ]
+
+
+def rows_of(app: Flask, ws_id: int) -> dict[type, dict[tuple, dict]]:
+    """{model: {id: snapshot}} of every scoped model's rows in one workspace (no filter)."""
+    from suite.audit.recorder import snapshot
+
+    out = {}
+    with app.app_context(), system():
+        for model in scoped_models():
+            rows = db.session.scalars(sa.select(model).where(model.workspace_id == ws_id))
+            out[model] = {sa.inspect(r).identity: snapshot(r) for r in rows}
+    return out

@@ -127,7 +127,7 @@ def issue_export() -> Response:
         _("Purpose"),
         _("Item code"),
         _("Item"),
-        _("Requested"),
+        _("Requested qty"),
         _("Issued"),
         _("Unit"),
     ]
