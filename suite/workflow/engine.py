@@ -33,9 +33,9 @@ from suite.workflow.planner import CommandRefused, Snapshot
 from suite.workflow.reading import Locked, Pinned, forget, lock_row, pinned, snapshot, task_rows
 from suite.workflow.reading import lock as lock
 from suite.workflow.reading import typed as typed
+from suite.workflow.resolvers import Who, resolve
 
 __all__ = ["DocumentType", "OrgContext", "Result", "command", "lock", "snapshot", "submit", "typed"]
-from suite.workflow.resolvers import Who, resolve
 
 ENDED = ("approved", "rejected", "withdrawn", "cancelled")
 
