@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, jsonify, request, url_for
+from flask import jsonify, request
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
@@ -17,10 +17,15 @@ from modules.crm.models import PAYMENT_TERMS, Party
 from suite.api.blueprint import Invalid, bp
 from suite.api.serialize import iso
 from suite.api.spec import BOOL, INT, STR, TIME, nullable, obj, ref
-from suite.api.views.common import json_body, paging
-from suite.auth.permissions import has_permission
-from suite.db import db
-from suite.errors import DomainError
+from suite.api.views.common import (
+    args,
+    commit_or_invalid,
+    created,
+    json_body,
+    may,
+    newest_first,
+    paging,
+)
 from suite.tenancy import get_or_404
 
 TEXTS = (
@@ -100,11 +105,6 @@ def party_json(p: Party) -> dict[str, Any]:
     return out
 
 
-def _may(permission: str) -> None:
-    if not has_permission(permission):
-        abort(403)
-
-
 @bp.route("/parties")
 def party_list() -> Response:
     """Customers and suppliers, newest first.
@@ -129,24 +129,12 @@ def party_list() -> Response:
         403: {$ref: '#/components/responses/Forbidden'}
         422: {$ref: '#/components/responses/Invalid'}
     """
-    _may("crm.party.read")
-    after, limit = paging()
-    errors: dict[str, list[str]] = {}
-    kind = request.args.get("kind") or None
-    status = request.args.get("status") or "all"
-    if kind is not None and kind not in services.KINDS:
-        errors["kind"] = [_("Choose one of: %(options)s.", options=", ".join(services.KINDS))]
-    if status not in services.STATUSES:
-        errors["status"] = [_("Choose one of: %(options)s.", options=", ".join(services.STATUSES))]
-    if errors:
-        raise Invalid(errors)
-    stmt = services.party_query(request.args.get("q", "")[:100], kind, status)
-    if after is not None:
-        stmt = stmt.where(Party.id < after)
-    stmt = stmt.options(selectinload(Party.contacts)).order_by(Party.id.desc()).limit(limit + 1)
-    rows = list(db.session.scalars(stmt))
-    next_after = rows[limit - 1].id if len(rows) > limit else None
-    return jsonify({"items": [party_json(p) for p in rows[:limit]], "next_after": next_after})
+    may("crm.party.read")
+    paging()  # a bad after or limit is refused before the filters
+    q = args(kind=services.KINDS, status=services.STATUSES)
+    stmt = services.party_query(request.args.get("q", "")[:100], q["kind"], q["status"] or "all")
+    rows, next_after = newest_first(stmt.options(selectinload(Party.contacts)), Party.id)
+    return jsonify({"items": [party_json(p) for p in rows], "next_after": next_after})
 
 
 def _input(body: dict[str, Any], party: Party | None) -> tuple[services.PartyInput, list | None]:
@@ -203,15 +191,14 @@ def _contacts(value: Any, errors: dict[str, list[str]]) -> list[services.Contact
 
 def _save(party: Party | None, body: dict[str, Any]) -> Party:
     data, contacts = _input(body, party)
-    try:
-        party = services.save_party(party, data)
+
+    def save() -> Party:
+        saved = services.save_party(party, data)
         if contacts is not None:
-            services.replace_contacts(party, contacts)
-    except DomainError as exc:
-        db.session.rollback()
-        raise Invalid({exc.field or "body": [exc.message]}) from exc
-    db.session.commit()
-    return party
+            services.replace_contacts(saved, contacts)
+        return saved
+
+    return commit_or_invalid(save)
 
 
 @bp.route("/parties", methods=["POST"])
@@ -237,12 +224,9 @@ def party_create() -> Response:
         403: {$ref: '#/components/responses/Forbidden'}
         422: {$ref: '#/components/responses/Invalid'}
     """
-    _may("crm.party.manage")
+    may("crm.party.manage")
     party = _save(None, json_body({*TEXTS, *FLAGS, "contacts"}))
-    resp = jsonify(party_json(party))
-    resp.status_code = 201
-    resp.headers["Location"] = url_for("api.party_detail", party_id=party.id)
-    return resp
+    return created(party_json(party), "api.party_detail", party_id=party.id)
 
 
 @bp.route("/parties/<int:party_id>")
@@ -261,7 +245,7 @@ def party_detail(party_id: int) -> Response:
         403: {$ref: '#/components/responses/Forbidden'}
         404: {$ref: '#/components/responses/NotFound'}
     """
-    _may("crm.party.read")
+    may("crm.party.read")
     return jsonify(party_json(get_or_404(Party, party_id)))
 
 
@@ -287,7 +271,7 @@ def party_update(party_id: int) -> Response:
         404: {$ref: '#/components/responses/NotFound'}
         422: {$ref: '#/components/responses/Invalid'}
     """
-    _may("crm.party.manage")
+    may("crm.party.manage")
     party = get_or_404(Party, party_id)
     party = _save(party, json_body({*TEXTS, *FLAGS, "contacts"}))
     return jsonify(party_json(party))

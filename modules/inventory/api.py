@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, jsonify, request, url_for
+from flask import jsonify, request
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.wrappers import Response
@@ -21,10 +21,15 @@ from modules.inventory.models import UNITS, Item, Location, StockBalance
 from suite.api.blueprint import Invalid, bp
 from suite.api.serialize import iso, money
 from suite.api.spec import BOOL, INT, MONEY, QTY, STR, TIME, nullable, obj, ref
-from suite.api.views.common import json_body, paging
-from suite.auth.permissions import has_permission
-from suite.db import db
-from suite.errors import DomainError
+from suite.api.views.common import (
+    args,
+    commit_or_invalid,
+    created,
+    json_body,
+    may,
+    newest_first,
+    paging,
+)
 from suite.tenancy import get_or_404
 
 ZERO = Decimal(0)
@@ -137,21 +142,6 @@ def item_json(i: Item, totals: dict[int, tuple[Decimal, Decimal]]) -> dict[str, 
     }
 
 
-def _may(permission: str) -> None:
-    if not has_permission(permission):
-        abort(403)
-
-
-def _int_arg(name: str, errors: dict[str, list[str]]) -> int | None:
-    raw = request.args.get(name)
-    if raw in (None, ""):
-        return None
-    if not raw.isdigit():
-        errors[name] = [_("Give a whole number.")]
-        return None
-    return int(raw)
-
-
 @bp.route("/items")
 def item_list() -> Response:
     """Items with on hand and moving-average cost, newest first.
@@ -177,25 +167,12 @@ def item_list() -> Response:
         403: {$ref: '#/components/responses/Forbidden'}
         422: {$ref: '#/components/responses/Invalid'}
     """
-    _may("inventory.item.read")
-    after, limit = paging()
-    errors: dict[str, list[str]] = {}
-    category_id = _int_arg("category_id", errors)
-    kind = request.args.get("kind") or None
-    status = request.args.get("status") or "all"
-    if kind is not None and kind not in master.KINDS:
-        errors["kind"] = [_("Choose one of: %(options)s.", options=", ".join(master.KINDS))]
-    if status not in master.STATUSES:
-        errors["status"] = [_("Choose one of: %(options)s.", options=", ".join(master.STATUSES))]
-    if errors:
-        raise Invalid(errors)
-    stmt = master.item_query(request.args.get("q", "")[:100], category_id, kind, status)
-    if after is not None:
-        stmt = stmt.where(Item.id < after)
-    stmt = stmt.options(selectinload(Item.category)).order_by(Item.id.desc())
-    rows = list(db.session.scalars(stmt.limit(limit + 1)))
-    next_after = rows[limit - 1].id if len(rows) > limit else None
-    rows = rows[:limit]
+    may("inventory.item.read")
+    paging()  # a bad after or limit is refused before the filters
+    q = args(category_id=None, kind=master.KINDS, status=master.STATUSES)
+    text = request.args.get("q", "")[:100]
+    stmt = master.item_query(text, q["category_id"], q["kind"], q["status"] or "all")
+    rows, next_after = newest_first(stmt.options(selectinload(Item.category)), Item.id)
     totals = master.stock_totals([i.id for i in rows])
     return jsonify({"items": [item_json(i, totals) for i in rows], "next_after": next_after})
 
@@ -251,13 +228,7 @@ def _input(body: dict[str, Any], item: Item | None) -> master.ItemInput:
 
 def _save(item: Item | None, body: dict[str, Any]) -> Item:
     data = _input(body, item)
-    try:
-        item = master.save_item(item, data)
-    except DomainError as exc:
-        db.session.rollback()
-        raise Invalid({exc.field or "body": [exc.message]}) from exc
-    db.session.commit()
-    return item
+    return commit_or_invalid(lambda: master.save_item(item, data))
 
 
 def _one(item: Item) -> Response:
@@ -287,12 +258,10 @@ def item_create() -> Response:
         403: {$ref: '#/components/responses/Forbidden'}
         422: {$ref: '#/components/responses/Invalid'}
     """
-    _may("inventory.item.manage")
+    may("inventory.item.manage")
     item = _save(None, json_body(set(FIELDS)))
-    resp = _one(item)
-    resp.status_code = 201
-    resp.headers["Location"] = url_for("api.item_detail", item_id=item.id)
-    return resp
+    body = item_json(item, master.stock_totals([item.id]))
+    return created(body, "api.item_detail", item_id=item.id)
 
 
 @bp.route("/items/<int:item_id>")
@@ -311,7 +280,7 @@ def item_detail(item_id: int) -> Response:
         403: {$ref: '#/components/responses/Forbidden'}
         404: {$ref: '#/components/responses/NotFound'}
     """
-    _may("inventory.item.read")
+    may("inventory.item.read")
     return _one(get_or_404(Item, item_id))
 
 
@@ -337,7 +306,7 @@ def item_update(item_id: int) -> Response:
         404: {$ref: '#/components/responses/NotFound'}
         422: {$ref: '#/components/responses/Invalid'}
     """
-    _may("inventory.item.manage")
+    may("inventory.item.manage")
     item = get_or_404(Item, item_id)
     return _one(_save(item, json_body(set(FIELDS))))
 
@@ -364,14 +333,10 @@ def stock_balance_list() -> Response:
         403: {$ref: '#/components/responses/Forbidden'}
         422: {$ref: '#/components/responses/Invalid'}
     """
-    _may("inventory.item.read")
-    after, limit = paging()
-    errors: dict[str, list[str]] = {}
-    item_id = _int_arg("item_id", errors)
-    location_id = _int_arg("location_id", errors)
-    warehouse_id = _int_arg("warehouse_id", errors)
-    if errors:
-        raise Invalid(errors)
+    may("inventory.item.read")
+    paging()  # a bad after or limit is refused before the filters
+    q = args(item_id=None, location_id=None, warehouse_id=None)
+    item_id, location_id, warehouse_id = q["item_id"], q["location_id"], q["warehouse_id"]
     stmt = sa.select(StockBalance).where(StockBalance.qty != ZERO)
     if item_id is not None:
         stmt = stmt.where(StockBalance.item_id == item_id)
@@ -381,11 +346,8 @@ def stock_balance_list() -> Response:
         stmt = stmt.join(Location, Location.id == StockBalance.location_id).where(
             Location.warehouse_id == warehouse_id
         )
-    if after is not None:
-        stmt = stmt.where(StockBalance.id < after)
     stmt = stmt.options(joinedload(StockBalance.item), joinedload(StockBalance.location))
-    rows = list(db.session.scalars(stmt.order_by(StockBalance.id.desc()).limit(limit + 1)))
-    next_after = rows[limit - 1].id if len(rows) > limit else None
+    rows, next_after = newest_first(stmt, StockBalance.id)
     items = [
         {
             "id": b.id,
@@ -401,6 +363,6 @@ def stock_balance_list() -> Response:
             "avg_cost": _cost(master.average_cost(b.qty, b.value)),
             "updated_at": iso(b.updated_at),
         }
-        for b in rows[:limit]
+        for b in rows
     ]
     return jsonify({"items": items, "next_after": next_after})

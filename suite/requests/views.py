@@ -6,13 +6,12 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, current_app, g, request
+from flask import abort, g, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
-from suite.auth.models import Department
 from suite.auth.permissions import has_permission, require
 from suite.db import db
 from suite.errors import DomainError
@@ -22,21 +21,20 @@ from suite.requests.forms import GeneralRequestForm
 from suite.requests.models import GeneralRequest
 from suite.tenancy import get_or_404
 from suite.views import bp
+from suite.views.pagination import newest_first
 from suite.web import redirect_to, render_form, render_page
-from suite.workflow.definitions import definition_for
-from suite.workflow.drawing import render_flow
-from suite.workflow.history import history
-from suite.workflow.models import CommandLog, ProcessInstance, WorkflowTask
-from suite.workflow.panels import (
-    current_nodes,
-    flow_labels,
-    locale,
-    panel_for,
-    passed_nodes,
+from suite.workflow.documents import (
+    in_department_line,
+    instance_of,
+    instances_of,
+    involved,
+    process_flow,
+    route_preview,
+    submit_from_page,
 )
-from suite.workflow.planner import CommandRefused
-from suite.workflow.preview import preview
-from suite.workflow.views import DocumentPages, refusal_message, register_pages
+from suite.workflow.history import history
+from suite.workflow.panels import panel_for
+from suite.workflow.views import DocumentPages, register_pages
 
 STATUSES = {
     "draft": _l("Draft"),
@@ -55,32 +53,9 @@ FIELDS = {
 
 def _visible(req: GeneralRequest) -> bool:
     """Requester, anyone with a task on it, the requester's department line, process admins."""
-    me = g.membership
-    if req.requester_id == me.id or has_permission("suite.workflow.manage"):
+    if req.requester_id == g.membership.id or has_permission("suite.workflow.manage"):
         return True
-    involved = db.session.scalar(
-        sa.select(sa.func.count(WorkflowTask.id))
-        .join(ProcessInstance, ProcessInstance.id == WorkflowTask.instance_id)
-        .where(
-            ProcessInstance.document_type == services.DOC_TYPE,
-            ProcessInstance.document_id == req.id,
-            WorkflowTask.assignee_id == me.id,
-        )
-    )
-    if involved:
-        return True
-    return me.department_id is not None and me.department_id in _department_line(req.department_id)
-
-
-def _department_line(department_id: int | None) -> set[int]:
-    """The department and the ones above it (their members see its documents)."""
-    out: set[int] = set()
-    while department_id is not None and department_id not in out:
-        out.add(department_id)
-        department_id = db.session.scalar(
-            sa.select(Department.parent_id).where(Department.id == department_id)
-        )
-    return out
+    return involved(services.DOC_TYPE, req.id) or in_department_line(req.department_id)
 
 
 def _get_visible(general_request_id: int) -> GeneralRequest:
@@ -88,19 +63,6 @@ def _get_visible(general_request_id: int) -> GeneralRequest:
     if not _visible(req):
         abort(404)
     return req
-
-
-def _instances(req: GeneralRequest) -> list[ProcessInstance]:
-    return list(
-        db.session.scalars(
-            sa.select(ProcessInstance)
-            .where(
-                ProcessInstance.document_type == services.DOC_TYPE,
-                ProcessInstance.document_id == req.id,
-            )
-            .order_by(ProcessInstance.id.desc())
-        )
-    )
 
 
 def _is_mine(req: GeneralRequest) -> bool:
@@ -117,8 +79,9 @@ def _can_edit(req: GeneralRequest) -> bool:
 def _panel_context(
     req: GeneralRequest, *, notice: str | None = None, failed: Any = None
 ) -> dict[str, Any]:
-    instance = db.session.get(ProcessInstance, req.instance_id) if req.instance_id else None
-    panel = panel_for(instance, f"request-{req.id}", notice=notice, failed=failed)
+    panel = panel_for(
+        instance_of(req.instance_id), f"request-{req.id}", notice=notice, failed=failed
+    )
     return {
         "req": req,
         "panel": panel,
@@ -132,12 +95,7 @@ def _panel_context(
 def _route(req: GeneralRequest | None, values: dict[str, Any]) -> dict[str, Any]:
     """The route a draft would take now, as a list and as a drawing."""
     requester = req.requester_id if req is not None else g.membership.id
-    definition = definition_for(services.general_request.template)
-    spec = definition.current_version.spec
-    steps = preview(spec, values, requester, locale=locale())
-    labels = flow_labels() | {s.node: "、".join(s.names) for s in steps if s.names}
-    flow = render_flow(spec, highlight=(), done=(), label_locale=locale(), labels=labels)
-    return {"route": steps, "route_flow": flow, "route_spec": spec}
+    return route_preview(services.general_request.template, values, requester)
 
 
 def detail_page(
@@ -148,15 +106,9 @@ def detail_page(
     if ctx["can_submit"]:
         ctx.update(_route(req, services.general_request.values(req)))
     elif instance is not None:
-        ctx["flow"] = render_flow(
-            instance.process_version.spec,
-            highlight=current_nodes(instance),
-            done=passed_nodes(instance),
-            label_locale=locale(),
-            labels=flow_labels(instance),
-        )
+        ctx["flow"] = process_flow(instance)
     ctx["events"] = history(
-        _instances(req),
+        instances_of(services.DOC_TYPE, req.id),
         "general_request",
         req.id,
         fields=FIELDS,
@@ -193,22 +145,18 @@ register_pages(
 @bp.route("/requests")
 @require("suite.request.create")
 def request_list() -> Response:
-    size = current_app.config["SUITE_PAGE_SIZE"]
     status = request.args.get("status") or None
     status = status if status in STATUSES else None
     stmt = sa.select(GeneralRequest).where(GeneralRequest.requester_id == g.membership.id)
     if status:
         stmt = stmt.where(GeneralRequest.status == status)
-    before = request.args.get("before", type=int)
-    if before is not None:
-        stmt = stmt.where(GeneralRequest.id < before)
-    rows = list(db.session.scalars(stmt.order_by(GeneralRequest.id.desc()).limit(size + 1)))
+    rows, next_before = newest_first(stmt, GeneralRequest.id)
     return render_page(
         "requests/request_list.html",
         "requests/_request_rows.html",
         "request-rows",
-        items=rows[:size],
-        next_before=rows[size - 1].id if len(rows) > size else None,
+        items=rows,
+        next_before=next_before,
         status=status,
         statuses=STATUSES,
     )
@@ -292,17 +240,12 @@ def request_detail(general_request_id: int) -> Response:
 @require("suite.request.create")
 def request_submit(general_request_id: int) -> Response:
     req = _get_visible(general_request_id)
-    key = (request.form.get("key") or "").strip()[:64]
-    full_key = f"ui:{g.membership.id}:{key}" if key else None
-    if full_key and db.session.scalar(sa.select(CommandLog.id).where(CommandLog.key == full_key)):
-        return redirect_to("suite.request_detail", general_request_id=req.id)  # a double click
-    try:
-        services.submit(req, g.membership, key=full_key)
-    except (DomainError, CommandRefused) as exc:  # e.g. submitted in another tab meanwhile
-        db.session.rollback()
-        notice = exc.message if isinstance(exc, DomainError) else refusal_message(exc.code)
-        return detail_page(
+    return submit_from_page(
+        lambda key: services.submit(req, g.membership, key=key),
+        done=lambda message: redirect_to(
+            "suite.request_detail", message, general_request_id=req.id
+        ),
+        refused=lambda notice: detail_page(
             get_or_404(GeneralRequest, general_request_id), status=409, notice=notice
-        )
-    db.session.commit()
-    return redirect_to("suite.request_detail", _("Submitted."), general_request_id=req.id)
+        ),
+    )

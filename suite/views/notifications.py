@@ -6,7 +6,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import abort, current_app, g, make_response, redirect, render_template, request, url_for
+from flask import abort, g, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 from werkzeug.wrappers import Response
@@ -19,24 +19,15 @@ from suite.notify import services
 from suite.notify.models import Notification, OutboxMessage, WebhookEndpoint
 from suite.tenancy import get_or_404
 from suite.views import bp
+from suite.views.pagination import newest_first
 from suite.web import error_response, is_htmx, redirect_to, render_page, safe_next, wants_fragment
 
 READ_EVENT = "suite:notifications-read"
 
 
-def _newest_first(stmt: sa.Select, key: Any) -> tuple[list[Any], int | None]:
-    """Keyset pagination, newest first: `?before=<id>` (never OFFSET)."""
-    size = current_app.config["SUITE_PAGE_SIZE"]
-    before = request.args.get("before", type=int)
-    if before is not None:
-        stmt = stmt.where(key < before)
-    rows = list(db.session.scalars(stmt.order_by(key.desc()).limit(size + 1)))
-    return rows[:size], rows[size - 1].id if len(rows) > size else None
-
-
 def _notification_rows() -> dict[str, Any]:
     stmt = sa.select(Notification).where(Notification.recipient_id == g.membership.id)
-    items, next_before = _newest_first(stmt, Notification.id)
+    items, next_before = newest_first(stmt, Notification.id)
     return {"items": items, "next_before": next_before}
 
 
@@ -131,7 +122,7 @@ def _outbox_context(messages: list[OutboxMessage]) -> dict[str, Any]:
 @bp.route("/admin/outbox")
 @require("suite.outbox.manage")
 def outbox_list() -> Response:
-    items, next_before = _newest_first(services.undelivered(), OutboxMessage.id)
+    items, next_before = newest_first(services.undelivered(), OutboxMessage.id)
     return render_page(
         "notify/outbox_list.html",
         "notify/_outbox_rows.html",

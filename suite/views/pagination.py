@@ -43,3 +43,23 @@ def keyset(
     if more and last is not None:
         next_after = getattr(last, key.key) if scalars else last._mapping[key.key]
     return Page(rows, next_after)
+
+
+def newest_first(
+    stmt: sa.Select, key: sa.ColumnElement, *, scalars: bool = True
+) -> tuple[list[Any], int | None]:
+    """Rows of `stmt` by the unique `key` descending, before `?before=<key>` (never OFFSET), and
+    the `before` of the next page (None on the last one).
+
+    `scalars=False` returns result rows whose first entity holds the key (a join's lists).
+    """
+    size = current_app.config["SUITE_PAGE_SIZE"]
+    before = request.args.get("before", type=int)
+    if before is not None:
+        stmt = stmt.where(key < before)
+    stmt = stmt.order_by(key.desc()).limit(size + 1)
+    rows = list(db.session.scalars(stmt) if scalars else db.session.execute(stmt))
+    if len(rows) <= size:
+        return rows, None
+    last = rows[size - 1] if scalars else rows[size - 1][0]
+    return rows[:size], getattr(last, key.key)

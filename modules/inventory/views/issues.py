@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, current_app, g, request
+from flask import abort, g, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
@@ -19,13 +19,14 @@ from modules.inventory.models import Location, MaterialIssue, StockBalance
 from modules.inventory.services import issues as services
 from modules.inventory.views.stock_lines import can, line_buttons, line_inputs, show_error
 from suite.audit.timeline import timeline_for
-from suite.auth.models import Department
 from suite.auth.permissions import require
 from suite.dataio.export import xlsx_response
 from suite.db import db
 from suite.errors import DomainError
 from suite.tenancy import get_or_404
+from suite.views.pagination import newest_first
 from suite.web import redirect_to, render_form, render_page
+from suite.workflow.documents import in_department_line
 
 REQUEST, ISSUE = "inventory.issue.request", "inventory.issue.issue"
 STATUSES = {
@@ -35,22 +36,11 @@ STATUSES = {
 }
 
 
-def _department_line(department_id: int | None) -> set[int]:
-    out: set[int] = set()
-    while department_id is not None and department_id not in out:
-        out.add(department_id)
-        department_id = db.session.scalar(
-            sa.select(Department.parent_id).where(Department.id == department_id)
-        )
-    return out
-
-
 def _visible(mi: MaterialIssue) -> bool:
     """The requester, the requester's department line, and the warehouse."""
-    me = g.membership
-    if mi.requester_id == me.id or can(ISSUE) or can("inventory.stock.read"):
+    if mi.requester_id == g.membership.id or can(ISSUE) or can("inventory.stock.read"):
         return True
-    return me.department_id is not None and me.department_id in _department_line(mi.department_id)
+    return in_department_line(mi.department_id)
 
 
 def _get(material_issue_id: int) -> MaterialIssue:
@@ -95,17 +85,13 @@ def issue_list() -> Response:
     _require_any()
     filters = _filters()
     stmt = _query(**filters)
-    size = current_app.config["SUITE_PAGE_SIZE"]
-    before = request.args.get("before", type=int)
-    if before is not None:
-        stmt = stmt.where(MaterialIssue.id < before)
-    rows = list(db.session.scalars(stmt.order_by(MaterialIssue.id.desc()).limit(size + 1)))
+    rows, next_before = newest_first(stmt, MaterialIssue.id)
     return render_page(
         "inventory/issue_list.html",
         "inventory/_issue_results.html",
         "issue-results",
-        items=rows[:size],
-        next_before=rows[size - 1].id if len(rows) > size else None,
+        items=rows,
+        next_before=next_before,
         filters=filters,
         statuses=STATUSES,
         can_request=can(REQUEST),

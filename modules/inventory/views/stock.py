@@ -21,7 +21,7 @@ from modules.inventory.stock import average_cost
 from suite.auth.permissions import has_permission, require
 from suite.dataio.export import xlsx_response
 from suite.db import db
-from suite.views.pagination import keyset
+from suite.views.pagination import keyset, newest_first
 from suite.web import render_page
 
 READ = "inventory.stock.read"
@@ -180,16 +180,6 @@ def _ledger_query(
     return stmt
 
 
-def _newest_first(stmt: sa.Select) -> tuple[list[StockMove], int | None]:
-    """Keyset pagination on the ledger's id, newest first (`?before=<id>`)."""
-    size = current_app.config["SUITE_PAGE_SIZE"]
-    before = request.args.get("before", type=int)
-    if before is not None:
-        stmt = stmt.where(StockMove.id < before)
-    rows = list(db.session.scalars(stmt.order_by(StockMove.id.desc()).limit(size + 1)))
-    return rows[:size], rows[size - 1].id if len(rows) > size else None
-
-
 def _choices() -> dict[str, Any]:
     items = db.session.execute(
         sa.select(Item.id, Item.code, Item.name).where(Item.is_stock.is_(True)).order_by(Item.code)
@@ -206,7 +196,7 @@ def _choices() -> dict[str, Any]:
 @require(READ)
 def stock_ledger() -> Response:
     filters = _ledger_filters()
-    moves, next_before = _newest_first(_ledger_query(**filters))
+    moves, next_before = newest_first(_ledger_query(**filters), StockMove.id)
     return render_page(
         "inventory/stock_ledger.html",
         "inventory/_stock_moves.html",

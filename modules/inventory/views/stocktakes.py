@@ -29,9 +29,10 @@ from suite.dataio.export import xlsx_response
 from suite.db import db
 from suite.errors import DomainError
 from suite.tenancy import get_or_404
+from suite.views.pagination import newest_first
 from suite.web import redirect_to, render_form, render_page
+from suite.workflow.documents import form_key, instance_of, instances_of, involved, key_used
 from suite.workflow.history import history
-from suite.workflow.models import CommandLog, ProcessInstance, WorkflowTask
 from suite.workflow.panels import panel_for
 from suite.workflow.planner import CommandRefused
 from suite.workflow.views import DocumentPages, refusal_message, register_pages
@@ -52,17 +53,7 @@ def _visible(st: Stocktake) -> bool:
         return True
     if has_permission("suite.workflow.manage"):
         return True
-    return bool(
-        db.session.scalar(
-            sa.select(sa.func.count(WorkflowTask.id))
-            .join(ProcessInstance, ProcessInstance.id == WorkflowTask.instance_id)
-            .where(
-                ProcessInstance.document_type == services.DOC_TYPE,
-                ProcessInstance.document_id == st.id,
-                WorkflowTask.assignee_id == me.id,
-            )
-        )
-    )
+    return involved(services.DOC_TYPE, st.id)
 
 
 def _get(stocktake_id: int) -> Stocktake:
@@ -77,7 +68,7 @@ def _can_count(st: Stocktake) -> bool:
 
 
 def _panel_context(st: Stocktake, *, notice: str | None = None, failed: Any = None) -> dict:
-    instance = db.session.get(ProcessInstance, st.instance_id) if st.instance_id else None
+    instance = instance_of(st.instance_id)
     panel = panel_for(instance, f"stocktake-{st.id}", notice=notice, failed=failed)
     return {
         "st": st,
@@ -100,16 +91,7 @@ def detail_page(
     item_form: StocktakeItemForm | None = None,
 ) -> Response:
     ctx = _panel_context(st, notice=notice, failed=failed)
-    instances = list(
-        db.session.scalars(
-            sa.select(ProcessInstance)
-            .where(
-                ProcessInstance.document_type == services.DOC_TYPE,
-                ProcessInstance.document_id == st.id,
-            )
-            .order_by(ProcessInstance.id.desc())
-        )
-    )
+    instances = instances_of(services.DOC_TYPE, st.id)
     ctx["events"] = history(instances, "stocktake", st.id, fields=FIELDS)
     ctx["values"] = services.variance_values(st)
     ctx["errors"] = errors or {}
@@ -157,17 +139,13 @@ def _status_arg() -> str | None:
 def stocktake_list() -> Response:
     status = _status_arg()
     stmt = _query(status)
-    size = current_app.config["SUITE_PAGE_SIZE"]
-    before = request.args.get("before", type=int)
-    if before is not None:
-        stmt = stmt.where(Stocktake.id < before)
-    rows = list(db.session.scalars(stmt.order_by(Stocktake.id.desc()).limit(size + 1)))
+    rows, next_before = newest_first(stmt, Stocktake.id)
     return render_page(
         "inventory/stocktake_list.html",
         "inventory/_stocktake_results.html",
         "stocktake-results",
-        items=rows[:size],
-        next_before=rows[size - 1].id if len(rows) > size else None,
+        items=rows,
+        next_before=next_before,
         status=status,
         statuses=STATUSES,
     )
@@ -342,9 +320,8 @@ def stocktake_add_line(stocktake_id: int) -> Response:
 def stocktake_submit(stocktake_id: int) -> Response:
     """Save the typed counts, then send the variance for approval."""
     st = _get(stocktake_id)
-    key = (request.form.get("key") or "").strip()[:64]
-    full_key = f"ui:{g.membership.id}:{key}" if key else None
-    if full_key and db.session.scalar(sa.select(CommandLog.id).where(CommandLog.key == full_key)):
+    full_key = form_key()
+    if key_used(full_key):
         return redirect_to("inventory.stocktake_detail", stocktake_id=st.id)  # a double click
     errors = _save_counts(st) if st.status == services.COUNTING else {}
     if errors:

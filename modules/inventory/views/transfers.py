@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, g, request
+from flask import g, request
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.wrappers import Response
@@ -21,6 +21,7 @@ from suite.dataio.export import xlsx_response
 from suite.db import db
 from suite.errors import DomainError
 from suite.tenancy import get_or_404
+from suite.views.pagination import newest_first
 from suite.web import redirect_to, render_form, render_page
 
 CREATE = "inventory.transfer.create"
@@ -41,17 +42,13 @@ def _query(q: str) -> sa.Select:
 def transfer_list() -> Response:
     q = (request.args.get("q") or "").strip()[:40]
     stmt = _query(q)
-    size = current_app.config["SUITE_PAGE_SIZE"]
-    before = request.args.get("before", type=int)
-    if before is not None:
-        stmt = stmt.where(StockTransfer.id < before)
-    rows = list(db.session.scalars(stmt.order_by(StockTransfer.id.desc()).limit(size + 1)))
+    rows, next_before = newest_first(stmt, StockTransfer.id)
     return render_page(
         "inventory/transfer_list.html",
         "inventory/_stock_transfer_results.html",
         "transfer-results",
-        items=rows[:size],
-        next_before=rows[size - 1].id if len(rows) > size else None,
+        items=rows,
+        next_before=next_before,
         q=q,
     )
 

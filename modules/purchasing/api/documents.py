@@ -8,7 +8,6 @@ from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.wrappers import Response
 
 from modules.purchasing.api import schemas
-from modules.purchasing.api.common import args, may, newest_first
 from modules.purchasing.models import (
     GoodsReceipt,
     GoodsReceiptLine,
@@ -22,6 +21,7 @@ from modules.purchasing.services.invoices import DOC_TYPE as INVOICE_DOC
 from modules.purchasing.services.orders import STATUSES as ORDER_STATUSES
 from modules.purchasing.services.payments import DOC_TYPE as PAYMENT_DOC
 from suite.api.blueprint import bp
+from suite.api.views.common import args, may, newest_first
 from suite.auth.permissions import has_permission
 from suite.tenancy import get_or_404
 from suite.workflow.views import PAGES

@@ -7,23 +7,29 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, jsonify, url_for
+from flask import abort, jsonify
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.wrappers import Response
 
 from modules.purchasing.api import schemas
-from modules.purchasing.api.common import args, may, newest_first
 from modules.purchasing.models import PurchaseOrder, PurchaseRequest, PurchaseRequestLine
 from modules.purchasing.services import requests as services
 from suite.api.blueprint import Invalid, bp, error
-from suite.api.views.common import json_body, me, optional_str
+from suite.api.views.common import (
+    args,
+    commit_or_invalid,
+    created,
+    json_body,
+    may,
+    me,
+    newest_first,
+    optional_str,
+    submit_once,
+)
 from suite.auth.permissions import has_permission
 from suite.db import db
-from suite.errors import DomainError
 from suite.tenancy import get_or_404
-from suite.workflow.models import CommandLog
-from suite.workflow.planner import CommandRefused
 from suite.workflow.views import PAGES, refusal_message
 
 CREATE, READ_ALL = "purchasing.request.create", "purchasing.request.read_all"
@@ -194,18 +200,13 @@ def purchase_request_create() -> Response:
     lines = _lines(body.get("lines"), errors)
     if errors:
         raise Invalid(errors)
-    try:
-        req = services.save_request(
+    req = commit_or_invalid(
+        lambda: services.save_request(
             None, me(), lines=lines, project=project, reason=reason, is_asset=is_asset
-        )
-    except DomainError as exc:
-        db.session.rollback()
-        raise Invalid({_field(exc.field): [exc.message]}) from exc
-    db.session.commit()
-    resp = jsonify(_json([req])[0])
-    resp.status_code = 201
-    resp.headers["Location"] = url_for("api.purchase_request_detail", purchase_request_id=req.id)
-    return resp
+        ),
+        _field,
+    )
+    return created(_json([req])[0], "api.purchase_request_detail", purchase_request_id=req.id)
 
 
 @bp.route("/purchase-requests/<int:purchase_request_id>/submit", methods=["POST"])
@@ -235,29 +236,8 @@ def purchase_request_submit(purchase_request_id: int) -> Response:
     req = _visible(purchase_request_id)
     if req.requester_id != me().id:
         return error(403, "not_initiator", refusal_message("not_initiator"))
-    errors: dict[str, list[str]] = {}
-    key = optional_str(json_body({"key"}), "key", errors, 100)
-    if errors:
-        raise Invalid(errors)
-    key = f"api:{me().id}:{key}" if key else None
-    log = db.session.scalar(sa.select(CommandLog).where(CommandLog.key == key)) if key else None
-    if log is not None:  # a retry: answer as the first time
-        result = {**log.result, "replayed": True}
-    else:
-        try:
-            outcome = services.submit_request(req, me(), key=key)
-        except DomainError as exc:
-            db.session.rollback()
-            return error(409, "refused", exc.message)
-        except CommandRefused as exc:
-            db.session.rollback()
-            return error(exc.status, exc.code, refusal_message(exc.code), exc.details)
-        db.session.commit()
-        result = {
-            "instance_id": outcome.instance_id,
-            "status": outcome.status,
-            "version": outcome.version,
-            "replayed": outcome.replayed,
-        }
+    result = submit_once(lambda key: services.submit_request(req, me(), key=key))
+    if isinstance(result, Response):
+        return result
     req = get_or_404(PurchaseRequest, purchase_request_id)
     return jsonify({"request": _json([req])[0], "result": result})

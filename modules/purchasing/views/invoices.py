@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, current_app, g, request
+from flask import abort, g, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
@@ -30,12 +30,13 @@ from suite.db import db
 from suite.errors import DomainError
 from suite.i18n import money
 from suite.tenancy import get_or_404
+from suite.views.pagination import newest_first
 from suite.web import redirect_to, render_form, render_page
+from suite.workflow.documents import instance_of, involved, refusal_text
 from suite.workflow.history import history
-from suite.workflow.models import ProcessInstance, WorkflowTask
 from suite.workflow.panels import new_key, panel_for
 from suite.workflow.planner import CommandRefused
-from suite.workflow.views import DocumentPages, refusal_message, register_pages
+from suite.workflow.views import DocumentPages, register_pages
 
 READ, CREATE, RESOLVE = (
     "purchasing.invoice.read",
@@ -51,21 +52,6 @@ FIELDS = {"status": _l("Status"), "amount_total": _l("Total"), "mismatch": _l("M
 
 
 # --- who sees what --------------------------------------------------------------------------------
-
-
-def involved(document_type: str, document_id: int) -> bool:
-    """Has the current member had a task on this document's processes?"""
-    return bool(
-        db.session.scalar(
-            sa.select(sa.func.count(WorkflowTask.id))
-            .join(ProcessInstance, ProcessInstance.id == WorkflowTask.instance_id)
-            .where(
-                ProcessInstance.document_type == document_type,
-                ProcessInstance.document_id == document_id,
-                WorkflowTask.assignee_id == g.membership.id,
-            )
-        )
-    )
 
 
 def _visible(invoice: SupplierInvoice) -> bool:
@@ -93,7 +79,7 @@ def _can_correct(invoice: SupplierInvoice) -> bool:
 def _panel_context(
     invoice: SupplierInvoice, *, notice: str | None = None, failed: Any = None
 ) -> dict[str, Any]:
-    instance = db.session.get(ProcessInstance, invoice.instance_id) if invoice.instance_id else None
+    instance = instance_of(invoice.instance_id)
     return {
         "invoice": invoice,
         "panel": panel_for(instance, f"invoice-{invoice.id}", notice=notice, failed=failed),
@@ -189,18 +175,14 @@ def _suppliers() -> list[tuple[int, str]]:
 @require(READ)
 def invoice_list() -> Response:
     filters = _filters()
-    size = current_app.config["SUITE_PAGE_SIZE"]
     stmt = _query(**filters)
-    before = request.args.get("before", type=int)
-    if before is not None:
-        stmt = stmt.where(SupplierInvoice.id < before)
-    rows = list(db.session.scalars(stmt.order_by(SupplierInvoice.id.desc()).limit(size + 1)))
+    rows, next_before = newest_first(stmt, SupplierInvoice.id)
     return render_page(
         "purchasing/invoice_list.html",
         "purchasing/_invoice_results.html",
         "invoice-results",
-        items=rows[:size],
-        next_before=rows[size - 1].id if len(rows) > size else None,
+        items=rows,
+        next_before=next_before,
         filters=filters,
         statuses=STATUSES,
         suppliers=_suppliers(),
@@ -305,7 +287,7 @@ def invoice_new(purchase_order_id: int) -> Response:
         )
     except (DomainError, CommandRefused) as exc:
         db.session.rollback()
-        message = exc.message if isinstance(exc, DomainError) else refusal_message(exc.code)
+        message = refusal_text(exc)
         field = exc.field if isinstance(exc, DomainError) else None
         form.add_problems({field or "invoice_no": message})
         earlier = services.entered_before(order, form.invoice_no.data)
@@ -348,7 +330,7 @@ def invoice_correct(supplier_invoice_id: int) -> Response:
         result = services.rematch_invoice(invoice, g.membership, form.line_inputs())
     except (DomainError, CommandRefused) as exc:
         db.session.rollback()
-        message = exc.message if isinstance(exc, DomainError) else refusal_message(exc.code)
+        message = refusal_text(exc)
         form.add_problems({(getattr(exc, "field", None) or "invoice_no"): message})
         return _form_page(form, order, invoice)
     if not result.matched:

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, current_app, g, request
+from flask import abort, g, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
@@ -18,19 +18,23 @@ from modules.purchasing.blueprint import bp
 from modules.purchasing.forms_billing import PayForm
 from modules.purchasing.models import PaymentRequest
 from modules.purchasing.services import payments as services
-from modules.purchasing.views.invoices import involved
 from suite.auth.permissions import has_permission, require
 from suite.dataio.export import xlsx_response
 from suite.db import db
 from suite.errors import DomainError
 from suite.i18n import money
 from suite.tenancy import get_or_404
+from suite.views.pagination import newest_first
 from suite.web import redirect_to, render_page
+from suite.workflow.documents import (
+    instance_of,
+    instances_of,
+    involved,
+    submit_from_page,
+)
 from suite.workflow.history import history
-from suite.workflow.models import CommandLog, ProcessInstance
 from suite.workflow.panels import new_key, panel_for
-from suite.workflow.planner import CommandRefused
-from suite.workflow.views import DocumentPages, refusal_message, register_pages
+from suite.workflow.views import DocumentPages, register_pages
 
 READ, PAY = "purchasing.payment.read", "purchasing.payment.pay"
 FIELDS = {"status": _l("Status"), "method": _l("Paid by"), "amount": _l("Amount")}
@@ -69,7 +73,7 @@ def _panel_context(
     failed: Any = None,
     pay_form: PayForm | None = None,
 ) -> dict[str, Any]:
-    instance = db.session.get(ProcessInstance, payment.instance_id) if payment.instance_id else None
+    instance = instance_of(payment.instance_id)
     can_pay = payment.status == services.APPROVED and has_permission(PAY)
     mine = payment.requester_id == g.membership.id
     return {
@@ -94,16 +98,7 @@ def detail_page(
     pay_form: PayForm | None = None,
 ) -> Response:
     ctx = _panel_context(payment, notice=notice, failed=failed, pay_form=pay_form)
-    instances = list(
-        db.session.scalars(
-            sa.select(ProcessInstance)
-            .where(
-                ProcessInstance.document_type == services.DOC_TYPE,
-                ProcessInstance.document_id == payment.id,
-            )
-            .order_by(ProcessInstance.id.desc())
-        )
-    )
+    instances = instances_of(services.DOC_TYPE, payment.id)
     methods = services.METHODS
     ctx["events"] = history(
         instances,
@@ -176,20 +171,15 @@ def payment_pay(payment_request_id: int) -> Response:
 def payment_submit(payment_request_id: int) -> Response:
     """The requester sends a rejected or withdrawn payment request to finance again."""
     payment = _get_visible(payment_request_id)
-    key = (request.form.get("key") or "").strip()[:64]
-    full_key = f"ui:{g.membership.id}:{key}" if key else None
-    if full_key and db.session.scalar(sa.select(CommandLog.id).where(CommandLog.key == full_key)):
-        return redirect_to("purchasing.payment_detail", payment_request_id=payment.id)
-    try:
-        services.resubmit_payment(payment, g.membership, key=full_key)
-    except (DomainError, CommandRefused) as exc:
-        db.session.rollback()
-        notice = exc.message if isinstance(exc, DomainError) else refusal_message(exc.code)
-        return detail_page(
+    return submit_from_page(
+        lambda key: services.resubmit_payment(payment, g.membership, key=key),
+        done=lambda message: redirect_to(
+            "purchasing.payment_detail", message, payment_request_id=payment.id
+        ),
+        refused=lambda notice: detail_page(
             get_or_404(PaymentRequest, payment_request_id), status=409, notice=notice
-        )
-    db.session.commit()
-    return redirect_to("purchasing.payment_detail", _("Submitted."), payment_request_id=payment.id)
+        ),
+    )
 
 
 # --- list and export ------------------------------------------------------------------------------
@@ -224,18 +214,14 @@ def _query(q: str, status: str | None, method: str | None) -> sa.Select:
 @require(READ)
 def payment_list() -> Response:
     filters = _filters()
-    size = current_app.config["SUITE_PAGE_SIZE"]
     stmt = _query(**filters)
-    before = request.args.get("before", type=int)
-    if before is not None:
-        stmt = stmt.where(PaymentRequest.id < before)
-    rows = list(db.session.scalars(stmt.order_by(PaymentRequest.id.desc()).limit(size + 1)))
+    rows, next_before = newest_first(stmt, PaymentRequest.id)
     return render_page(
         "purchasing/payment_list.html",
         "purchasing/_payment_results.html",
         "payment-results",
-        items=rows[:size],
-        next_before=rows[size - 1].id if len(rows) > size else None,
+        items=rows,
+        next_before=next_before,
         filters=filters,
         statuses=services.STATUS_LABELS,
         methods=services.METHODS,

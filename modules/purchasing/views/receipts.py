@@ -26,12 +26,12 @@ from modules.purchasing.models import (
     PurchaseOrderLine,
 )
 from modules.purchasing.services import receipts as services
-from modules.purchasing.views.requests import newest_first
 from suite.auth.permissions import has_permission, require
 from suite.dataio.export import xlsx_response
 from suite.db import db
 from suite.errors import DomainError
 from suite.tenancy import current_workspace_id
+from suite.views.pagination import newest_first
 from suite.web import redirect_to, render_page
 from suite.workflow.history import history
 

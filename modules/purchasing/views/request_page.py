@@ -6,7 +6,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-import sqlalchemy as sa
 from flask import abort, g
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -15,18 +14,20 @@ from werkzeug.wrappers import Response
 from modules.purchasing.forms import AssetNumberForm
 from modules.purchasing.models import PurchaseRequest
 from modules.purchasing.services import requests as services
-from suite.auth.models import Department
 from suite.auth.permissions import has_permission
-from suite.db import db
 from suite.i18n import money
 from suite.tenancy import get_or_404
 from suite.web import render_page
-from suite.workflow.definitions import definition_for
-from suite.workflow.drawing import render_flow
+from suite.workflow.documents import (
+    in_department_line,
+    instance_of,
+    instances_of,
+    involved,
+    process_flow,
+    route_preview,
+)
 from suite.workflow.history import history
-from suite.workflow.models import ProcessInstance, WorkflowTask
-from suite.workflow.panels import current_nodes, flow_labels, locale, panel_for, passed_nodes
-from suite.workflow.preview import preview
+from suite.workflow.panels import panel_for
 from suite.workflow.views import DocumentPages, register_pages
 
 STATUSES = {
@@ -48,17 +49,6 @@ FIELDS = {
 # --- who sees what --------------------------------------------------------------------------------
 
 
-def _department_line(department_id: int | None) -> set[int]:
-    """The department and the ones above it (their members see its documents)."""
-    out: set[int] = set()
-    while department_id is not None and department_id not in out:
-        out.add(department_id)
-        department_id = db.session.scalar(
-            sa.select(Department.parent_id).where(Department.id == department_id)
-        )
-    return out
-
-
 def visible(req: PurchaseRequest) -> bool:
     """Requester, buyers and finance, anyone with a task on it, the department line."""
     me = g.membership
@@ -66,19 +56,7 @@ def visible(req: PurchaseRequest) -> bool:
         return True
     if has_permission("suite.workflow.manage"):
         return True
-    involved = db.session.scalar(
-        sa.select(WorkflowTask.id)
-        .join(ProcessInstance, ProcessInstance.id == WorkflowTask.instance_id)
-        .where(
-            ProcessInstance.document_type == services.DOC_TYPE,
-            ProcessInstance.document_id == req.id,
-            WorkflowTask.assignee_id == me.id,
-        )
-        .limit(1)
-    )
-    if involved:
-        return True
-    return me.department_id is not None and me.department_id in _department_line(req.department_id)
+    return involved(services.DOC_TYPE, req.id) or in_department_line(req.department_id)
 
 
 def get_visible(purchase_request_id: int) -> PurchaseRequest:
@@ -112,8 +90,9 @@ def _can_asset(req: PurchaseRequest) -> bool:
 def _panel_context(
     req: PurchaseRequest, *, notice: str | None = None, failed: Any = None
 ) -> dict[str, Any]:
-    instance = db.session.get(ProcessInstance, req.instance_id) if req.instance_id else None
-    panel = panel_for(instance, f"purchase-request-{req.id}", notice=notice, failed=failed)
+    panel = panel_for(
+        instance_of(req.instance_id), f"purchase-request-{req.id}", notice=notice, failed=failed
+    )
     return {
         "req": req,
         "panel": panel,
@@ -128,25 +107,7 @@ def _panel_context(
 def route_of(req: PurchaseRequest | None, values: dict[str, Any]) -> dict[str, Any]:
     """The route a draft would take now, as a list and as a drawing."""
     requester = req.requester_id if req is not None else g.membership.id
-    definition = definition_for(services.purchase_request_type.template)
-    spec = definition.current_version.spec
-    steps = preview(spec, values, requester, locale=locale())
-    labels = flow_labels() | {s.node: "、".join(s.names) for s in steps if s.names}
-    flow = render_flow(spec, highlight=(), done=(), label_locale=locale(), labels=labels)
-    return {"route": steps, "route_flow": flow}
-
-
-def _instances(req: PurchaseRequest) -> list[ProcessInstance]:
-    return list(
-        db.session.scalars(
-            sa.select(ProcessInstance)
-            .where(
-                ProcessInstance.document_type == services.DOC_TYPE,
-                ProcessInstance.document_id == req.id,
-            )
-            .order_by(ProcessInstance.id.desc())
-        )
-    )
+    return route_preview(services.purchase_request_type.template, values, requester)
 
 
 def detail_page(
@@ -162,15 +123,9 @@ def detail_page(
     if ctx["can_submit"]:
         ctx.update(route_of(req, services.purchase_request_type.values(req)))
     elif instance is not None:
-        ctx["flow"] = render_flow(
-            instance.process_version.spec,
-            highlight=current_nodes(instance),
-            done=passed_nodes(instance),
-            label_locale=locale(),
-            labels=flow_labels(instance),
-        )
+        ctx["flow"] = process_flow(instance)
     ctx["events"] = history(
-        _instances(req),
+        instances_of(services.DOC_TYPE, req.id),
         "purchase_request",
         req.id,
         fields=FIELDS,

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, g, request
+from flask import abort, flash, g, request
 from flask_babel import gettext as _
 from flask_babel import to_user_timezone
 from flask_login import login_required
@@ -34,22 +34,9 @@ from suite.dataio.export import xlsx_response
 from suite.db import db
 from suite.errors import DomainError
 from suite.tenancy import get_or_404
+from suite.views.pagination import newest_first
 from suite.web import redirect_to, render_form, render_page
-from suite.workflow.models import CommandLog
-from suite.workflow.planner import CommandRefused
-from suite.workflow.views import refusal_message
-
-
-def newest_first(stmt: sa.Select, key: Any) -> tuple[list[Any], int | None]:
-    """One page of `stmt` by `key` descending after `?before=<id>` (keyset, no OFFSET)."""
-    size = current_app.config["SUITE_PAGE_SIZE"]
-    before = request.args.get("before", type=int)
-    if before is not None:
-        stmt = stmt.where(key < before)
-    rows = list(db.session.scalars(stmt.order_by(key.desc()).limit(size + 1)))
-    more = len(rows) > size
-    return rows[:size], (rows[size - 1].id if more else None)
-
+from suite.workflow.documents import submit_from_page
 
 # --- lists ----------------------------------------------------------------------------------------
 
@@ -330,20 +317,15 @@ def request_detail(purchase_request_id: int) -> Response:
 @require("purchasing.request.create")
 def request_submit(purchase_request_id: int) -> Response:
     req = get_visible(purchase_request_id)
-    key = (request.form.get("key") or "").strip()[:64]
-    full_key = f"ui:{g.membership.id}:{key}" if key else None
-    if full_key and db.session.scalar(sa.select(CommandLog.id).where(CommandLog.key == full_key)):
-        return redirect_to("purchasing.request_detail", purchase_request_id=req.id)
-    try:
-        services.submit_request(req, g.membership, key=full_key)
-    except (DomainError, CommandRefused) as exc:
-        db.session.rollback()
-        notice = exc.message if isinstance(exc, DomainError) else refusal_message(exc.code)
-        return detail_page(
+    return submit_from_page(
+        lambda key: services.submit_request(req, g.membership, key=key),
+        done=lambda message: redirect_to(
+            "purchasing.request_detail", message, purchase_request_id=req.id
+        ),
+        refused=lambda notice: detail_page(
             get_or_404(PurchaseRequest, purchase_request_id), status=409, notice=notice
-        )
-    db.session.commit()
-    return redirect_to("purchasing.request_detail", _("Submitted."), purchase_request_id=req.id)
+        ),
+    )
 
 
 @bp.route("/requests/<int:purchase_request_id>/asset-number", methods=["POST"])

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from flask import current_app, g, request
+import sqlalchemy as sa
+from flask import abort, current_app, g, jsonify, request, url_for
 from flask_babel import gettext as _
+from werkzeug.wrappers import Response
 
-from suite.api.blueprint import Invalid
+from suite.api.blueprint import Invalid, error
 from suite.auth.models import Membership
-from suite.auth.permissions import grants, permissions_of
+from suite.auth.permissions import grants, has_permission, permissions_of
+from suite.db import db
+from suite.errors import DomainError
+from suite.workflow.models import CommandLog
+from suite.workflow.planner import CommandRefused
+from suite.workflow.views import refusal_message
 
 MAX_LIMIT = 100
 
@@ -20,6 +28,12 @@ def me() -> Membership:
 
 def is_process_admin() -> bool:
     return grants(permissions_of(me()), "suite.workflow.manage")
+
+
+def may(*permissions: str) -> None:
+    """403 unless the caller holds one of `permissions`."""
+    if not any(has_permission(p) for p in permissions):
+        abort(403)
 
 
 def paging() -> tuple[int | None, int]:
@@ -89,3 +103,82 @@ def choice(
         errors[name] = [_("Choose one of: %(options)s.", options=", ".join(options))]
         return default
     return value
+
+
+def args(**choices: tuple[str, ...] | None) -> dict[str, Any]:
+    """Query arguments: a tuple of allowed values, or None for a whole number (an id)."""
+    errors: dict[str, list[str]] = {}
+    out: dict[str, Any] = {}
+    for name, allowed in choices.items():
+        raw = request.args.get(name) or None
+        if raw is None:
+            out[name] = None
+        elif allowed is None and not raw.isdigit():
+            errors[name] = [_("Give a whole number.")]
+        elif allowed is not None and raw not in allowed:
+            errors[name] = [_("Choose one of: %(options)s.", options=", ".join(allowed))]
+        else:
+            out[name] = int(raw) if allowed is None else raw
+    if errors:
+        raise Invalid(errors)
+    return out
+
+
+def newest_first(stmt: sa.Select, key: Any) -> tuple[list[Any], int | None]:
+    """One page of `stmt`, newest first after `?after=` (keyset on the id)."""
+    after, limit = paging()
+    if after is not None:
+        stmt = stmt.where(key < after)
+    rows = list(db.session.scalars(stmt.order_by(key.desc()).limit(limit + 1)))
+    return rows[:limit], (rows[limit - 1].id if len(rows) > limit else None)
+
+
+def commit_or_invalid(
+    save: Callable[[], Any], field: Callable[[str | None], str] | None = None
+) -> Any:
+    """`save()` then commit; a DomainError rolls back and answers 422 on its field."""
+    try:
+        row = save()
+    except DomainError as exc:
+        db.session.rollback()
+        name = field(exc.field) if field else (exc.field or "body")
+        raise Invalid({name: [exc.message]}) from exc
+    db.session.commit()
+    return row
+
+
+def created(body: dict[str, Any], endpoint: str, **values: Any) -> Response:
+    """201 with `body` and the new row's API URL in Location."""
+    resp = jsonify(body)
+    resp.status_code = 201
+    resp.headers["Location"] = url_for(endpoint, **values)
+    return resp
+
+
+def submit_once(submit: Callable[[str | None], Any]) -> dict[str, Any] | Response:
+    """Run `submit(key)` with the body's optional idempotency key and commit: the process's first
+    answer; a retry with the same key answers as the first time; a refusal is a 409/4xx response.
+    """
+    errors: dict[str, list[str]] = {}
+    key = optional_str(json_body({"key"}), "key", errors, 100)
+    if errors:
+        raise Invalid(errors)
+    key = f"api:{me().id}:{key}" if key else None
+    log = db.session.scalar(sa.select(CommandLog).where(CommandLog.key == key)) if key else None
+    if log is not None:  # a retry: answer as the first time
+        return {**log.result, "replayed": True}
+    try:
+        outcome = submit(key)
+    except DomainError as exc:
+        db.session.rollback()
+        return error(409, "refused", exc.message)
+    except CommandRefused as exc:
+        db.session.rollback()
+        return error(exc.status, exc.code, refusal_message(exc.code), exc.details)
+    db.session.commit()
+    return {
+        "instance_id": outcome.instance_id,
+        "status": outcome.status,
+        "version": outcome.version,
+        "replayed": outcome.replayed,
+    }

@@ -7,21 +7,26 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, jsonify, url_for
+from flask import abort, jsonify
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from suite.api import serialize
 from suite.api.blueprint import Invalid, bp, error
-from suite.api.views.common import json_body, me, optional_str, paging
-from suite.auth.permissions import has_permission
+from suite.api.views.common import (
+    commit_or_invalid,
+    created,
+    json_body,
+    may,
+    me,
+    newest_first,
+    optional_str,
+    submit_once,
+)
 from suite.db import db
-from suite.errors import DomainError
 from suite.requests import services
 from suite.requests.models import GeneralRequest
 from suite.tenancy import get_or_404
-from suite.workflow.models import CommandLog
-from suite.workflow.planner import CommandRefused
 from suite.workflow.views import PAGES, refusal_message
 
 MONEY = re.compile(r"^\d{1,12}(\.\d{1,2})?$")  # Numeric(14, 2); never a float
@@ -47,13 +52,8 @@ def request_list() -> Response:
         422: {$ref: '#/components/responses/Invalid'}
     """
     may_create()
-    after, limit = paging()
     stmt = sa.select(GeneralRequest).where(GeneralRequest.requester_id == me().id)
-    if after is not None:
-        stmt = stmt.where(GeneralRequest.id < after)
-    rows = list(db.session.scalars(stmt.order_by(GeneralRequest.id.desc()).limit(limit + 1)))
-    next_after = rows[limit - 1].id if len(rows) > limit else None
-    rows = rows[:limit]
+    rows, next_after = newest_first(stmt, GeneralRequest.id)
     items = serialize.general_requests(rows)
     return jsonify({"items": items, "next_after": next_after})
 
@@ -111,16 +111,8 @@ def request_create() -> Response:
     """
     may_create()
     values = _request_input(json_body({"title", "amount", "urgency", "reason"}))
-    try:
-        req = services.save(None, me(), **values)
-    except DomainError as exc:
-        db.session.rollback()
-        raise Invalid({exc.field or "body": [exc.message]}) from exc
-    db.session.commit()
-    resp = jsonify(serialize.general_request(req))
-    resp.status_code = 201
-    resp.headers["Location"] = url_for("api.request_detail", general_request_id=req.id)
-    return resp
+    req = commit_or_invalid(lambda: services.save(None, me(), **values))
+    return created(serialize.general_request(req), "api.request_detail", general_request_id=req.id)
 
 
 def visible_request(general_request_id: int) -> GeneralRequest:
@@ -133,8 +125,7 @@ def visible_request(general_request_id: int) -> GeneralRequest:
 
 def may_create() -> None:
     """Creating and submitting requests takes `suite.request.create`, as on the pages."""
-    if not has_permission("suite.request.create"):
-        abort(403)
+    may("suite.request.create")
 
 
 @bp.route("/requests/<int:general_request_id>")
@@ -183,29 +174,8 @@ def request_submit(general_request_id: int) -> Response:
     req = visible_request(general_request_id)
     if req.requester_id != me().id:
         return error(403, "not_initiator", refusal_message("not_initiator"))
-    errors: dict[str, list[str]] = {}
-    key = optional_str(json_body({"key"}), "key", errors, 100)
-    if errors:
-        raise Invalid(errors)
-    key = f"api:{me().id}:{key}" if key else None
-    log = db.session.scalar(sa.select(CommandLog).where(CommandLog.key == key)) if key else None
-    if log is not None:  # a retry: answer as the first time
-        result = {**log.result, "replayed": True}
-    else:
-        try:
-            outcome = services.submit(req, me(), key=key)
-        except DomainError as exc:
-            db.session.rollback()
-            return error(409, "refused", exc.message)
-        except CommandRefused as exc:
-            db.session.rollback()
-            return error(exc.status, exc.code, refusal_message(exc.code), exc.details)
-        db.session.commit()
-        result = {
-            "instance_id": outcome.instance_id,
-            "status": outcome.status,
-            "version": outcome.version,
-            "replayed": outcome.replayed,
-        }
+    result = submit_once(lambda key: services.submit(req, me(), key=key))
+    if isinstance(result, Response):
+        return result
     req = db.session.get(GeneralRequest, req.id)
     return jsonify({"request": serialize.general_request(req), "result": result})

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, flash, g, request
+from flask import flash, g, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
@@ -17,6 +17,7 @@ from suite.db import db, utcnow
 from suite.i18n import localized
 from suite.jobs import enqueue
 from suite.views import bp
+from suite.views.pagination import newest_first
 from suite.web import redirect_to, render_page, wants_fragment
 from suite.workflow import engine
 from suite.workflow.definitions import templates
@@ -106,16 +107,6 @@ def inbox_counts(me: int) -> dict[str, int]:
     return counts
 
 
-def _page(stmt: sa.Select, key: Any) -> tuple[list[Any], int | None]:
-    """Newest first, `?before=<id>` (keyset, never OFFSET)."""
-    size = current_app.config["SUITE_PAGE_SIZE"]
-    before = request.args.get("before", type=int)
-    if before is not None:
-        stmt = stmt.where(key < before)
-    rows = list(db.session.execute(stmt.order_by(key.desc()).limit(size + 1)))
-    return rows[:size], (rows[size - 1][0].id if len(rows) > size else None)
-
-
 def _preload_documents(instances: list[ProcessInstance]) -> list[Any]:
     """Load a page's documents in one query per type, into the session's identity map, so the
     document types' `get(id)` below answers without SQL (the list returned holds them: the
@@ -155,7 +146,7 @@ def _inbox_rows(tab: str, me: int, doc_type: str | None, node: str | None) -> di
                     WorkflowTask.status == OPEN,
                 )
             )
-        rows, next_before = _page(stmt, ProcessInstance.id)
+        rows, next_before = newest_first(stmt, ProcessInstance.id, scalars=False)
         pairs = [(None, r[0]) for r in rows]
     else:
         stmt = (
@@ -167,7 +158,7 @@ def _inbox_rows(tab: str, me: int, doc_type: str | None, node: str | None) -> di
             stmt = stmt.where(ProcessInstance.document_type == doc_type)
         if node:
             stmt = stmt.where(WorkflowTask.node == node)
-        rows, next_before = _page(stmt, WorkflowTask.id)
+        rows, next_before = newest_first(stmt, WorkflowTask.id, scalars=False)
         pairs = [(r[0], r[1]) for r in rows]
     names = member_names(
         [i.initiator_id for _, i in pairs]
