@@ -76,15 +76,19 @@ def system() -> Iterator[None]:
         yield
 
 
-def get_or_404(model: type[T], ident: int) -> T:
+def get_or_404(model: type[T], ident: int, *options: Any, fresh: bool = False) -> T:
     """The row of the current workspace with this id, else 404.
 
     Always queries: `session.get` could return an object the identity map holds from an
-    unscoped (SYSTEM) load, bypassing the workspace filter.
+    unscoped (SYSTEM) load, bypassing the workspace filter. `options` are loader options
+    (joinedload, ...); `fresh` overwrites what the session already holds of the row.
     """
     from flask import abort
 
-    obj = db.session.scalar(sa.select(model).where(model.id == ident))  # type: ignore[attr-defined]
+    stmt = sa.select(model).where(model.id == ident).options(*options)  # type: ignore[attr-defined]
+    if fresh:
+        stmt = stmt.execution_options(populate_existing=True)
+    obj = db.session.scalar(stmt)
     ws = _current.get()
     if obj is None or (ws != SYSTEM and getattr(obj, "workspace_id", ws) != ws):
         abort(404)

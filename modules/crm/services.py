@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from modules.crm.models import PAYMENT_TERMS, Party, PartyContact
 from suite.db import db
 from suite.errors import DomainError
+from suite.queries import by_active, contains, like_pattern
 
 PAYMENT_TERM_LABELS = {
     "cash": _l("Cash on delivery"),
@@ -217,11 +218,6 @@ def replace_contacts(party: Party, contacts: list[ContactInput]) -> None:
         add_contact(party, data)
 
 
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def _digits_only(column: sa.ColumnElement) -> sa.ColumnElement:
     return sa.func.replace(sa.func.replace(column, " ", ""), "-", "")
 
@@ -231,15 +227,11 @@ def party_query(q: str = "", kind: str | None = None, status: str = "active") ->
     stmt = sa.select(Party)
     q = q.strip()
     if q:
-        like = _like(q.lower())
-        on_party = [
-            sa.func.lower(Party.code).like(like, escape="\\"),
-            sa.func.lower(Party.name).like(like, escape="\\"),
-        ]
-        on_contact = [sa.func.lower(PartyContact.name).like(like, escape="\\")]
+        on_party = contains([Party.code, Party.name], q)
+        on_contact = contains([PartyContact.name], q)
         phone = re.sub(r"[\s-]", "", q)
         if re.search(r"\d", phone):  # "138 0000 0000" is found by "13800000000" and back
-            phone_like = _like(phone)
+            phone_like = like_pattern(phone)
             on_party.append(_digits_only(Party.phone).like(phone_like, escape="\\"))
             on_contact.append(_digits_only(PartyContact.phone).like(phone_like, escape="\\"))
         contact_match = (
@@ -252,11 +244,7 @@ def party_query(q: str = "", kind: str | None = None, status: str = "active") ->
         stmt = stmt.where(Party.is_supplier.is_(True))
     elif kind == "customer":
         stmt = stmt.where(Party.is_customer.is_(True))
-    if status == "active":
-        stmt = stmt.where(Party.active.is_(True))
-    elif status == "inactive":
-        stmt = stmt.where(Party.active.is_(False))
-    return stmt
+    return by_active(stmt, Party.active, status)
 
 
 BANK_FIELDS = ("bank_name", "bank_account")

@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from modules.inventory.models import UNITS, Item, ItemCategory, Location, StockBalance, Warehouse
 from suite.db import db
 from suite.errors import DomainError
+from suite.queries import by_active, contains
 
 UNIT_LABELS = {
     "pcs": _l("Piece"),
@@ -65,11 +66,6 @@ class ItemInput:
     standard_price: Decimal = Decimal(0)
     is_stock: bool = True
     active: bool = True
-
-
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 def _code_problem(code: str, limit: int) -> str | None:
@@ -199,25 +195,14 @@ def item_query(
     stmt = sa.select(Item)
     q = q.strip()
     if q:
-        like = _like(q.lower())
-        stmt = stmt.where(
-            sa.or_(
-                sa.func.lower(Item.code).like(like, escape="\\"),
-                sa.func.lower(Item.name).like(like, escape="\\"),
-                sa.func.lower(Item.barcode).like(like, escape="\\"),
-            )
-        )
+        stmt = stmt.where(sa.or_(*contains([Item.code, Item.name, Item.barcode], q)))
     if category_id is not None:
         stmt = stmt.where(Item.category_id == category_id)
     if kind == "stock":
         stmt = stmt.where(Item.is_stock.is_(True))
     elif kind == "non_stock":
         stmt = stmt.where(Item.is_stock.is_(False))
-    if status == "active":
-        stmt = stmt.where(Item.active.is_(True))
-    elif status == "inactive":
-        stmt = stmt.where(Item.active.is_(False))
-    return stmt
+    return by_active(stmt, Item.active, status)
 
 
 def stock_totals(item_ids: list[int]) -> dict[int, tuple[Decimal, Decimal]]:
@@ -367,15 +352,5 @@ def warehouse_query(q: str = "", status: str = "active") -> sa.Select:
     stmt = sa.select(Warehouse)
     q = q.strip()
     if q:
-        like = _like(q.lower())
-        stmt = stmt.where(
-            sa.or_(
-                sa.func.lower(Warehouse.code).like(like, escape="\\"),
-                sa.func.lower(Warehouse.name).like(like, escape="\\"),
-            )
-        )
-    if status == "active":
-        stmt = stmt.where(Warehouse.active.is_(True))
-    elif status == "inactive":
-        stmt = stmt.where(Warehouse.active.is_(False))
-    return stmt
+        stmt = stmt.where(sa.or_(*contains([Warehouse.code, Warehouse.name], q)))
+    return by_active(stmt, Warehouse.active, status)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from suite.auth.models import Membership
@@ -13,8 +12,8 @@ from suite.db import db, utcnow
 from suite.documents import next_number
 from suite.errors import DomainError
 from suite.requests.models import APPROVED, DRAFT, REJECTED, SUBMITTED, GeneralRequest
-from suite.workflow import engine
-from suite.workflow.models import OPEN, WorkflowTask
+from suite.workflow import engine, tasks
+from suite.workflow.models import WorkflowTask
 
 DOC_TYPE = "suite.general_request"
 EDITABLE = (DRAFT, REJECTED)  # a rejected request can be changed and submitted again
@@ -54,16 +53,7 @@ def save(
 
 def returned_task(req: GeneralRequest) -> WorkflowTask | None:
     """The requester's open edit task when the running process sent the request back."""
-    if req.instance_id is None:
-        return None
-    return db.session.scalar(
-        sa.select(WorkflowTask).where(
-            WorkflowTask.instance_id == req.instance_id,
-            WorkflowTask.kind == "edit",
-            WorkflowTask.status == OPEN,
-            WorkflowTask.assignee_id == req.requester_id,
-        )
-    )
+    return tasks.returned_task(req.instance_id, req.requester_id)
 
 
 def submit(

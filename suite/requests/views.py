@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, g, request
+from flask import g, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
@@ -21,6 +21,7 @@ from suite.requests.forms import GeneralRequestForm
 from suite.requests.models import GeneralRequest
 from suite.tenancy import get_or_404
 from suite.views import bp
+from suite.views.filters import choice_arg
 from suite.views.pagination import newest_first
 from suite.web import redirect_to, render_form, render_page
 from suite.workflow.documents import (
@@ -31,6 +32,7 @@ from suite.workflow.documents import (
     process_flow,
     route_preview,
     submit_from_page,
+    visible_or_404,
 )
 from suite.workflow.history import history
 from suite.workflow.panels import panel_for
@@ -59,10 +61,7 @@ def _visible(req: GeneralRequest) -> bool:
 
 
 def _get_visible(general_request_id: int) -> GeneralRequest:
-    req = get_or_404(GeneralRequest, general_request_id)
-    if not _visible(req):
-        abort(404)
-    return req
+    return visible_or_404(GeneralRequest, general_request_id, _visible)
 
 
 def _is_mine(req: GeneralRequest) -> bool:
@@ -145,8 +144,7 @@ register_pages(
 @bp.route("/requests")
 @require("suite.request.create")
 def request_list() -> Response:
-    status = request.args.get("status") or None
-    status = status if status in STATUSES else None
+    status = choice_arg("status", STATUSES)
     stmt = sa.select(GeneralRequest).where(GeneralRequest.requester_id == g.membership.id)
     if status:
         stmt = stmt.where(GeneralRequest.status == status)

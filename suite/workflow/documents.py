@@ -7,10 +7,10 @@ the page's submit button (idempotent by the form's key).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from flask import g, request
+from flask import abort, g, request
 from flask_babel import gettext as _
 from markupsafe import Markup
 from werkzeug.wrappers import Response
@@ -18,6 +18,7 @@ from werkzeug.wrappers import Response
 from suite.auth.models import Department
 from suite.db import db
 from suite.errors import DomainError
+from suite.tenancy import get_or_404
 from suite.workflow.definitions import definition_for
 from suite.workflow.drawing import render_flow
 from suite.workflow.models import CommandLog, ProcessInstance, WorkflowTask
@@ -25,6 +26,16 @@ from suite.workflow.panels import current_nodes, flow_labels, locale, passed_nod
 from suite.workflow.planner import CommandRefused
 from suite.workflow.preview import preview
 from suite.workflow.views import refusal_message
+
+T = TypeVar("T")
+
+
+def visible_or_404(model: type[T], row_id: int, visible: Callable[[T], bool]) -> T:
+    """The workspace's row if `visible(row)` says I may see it; 404 otherwise (as if absent)."""
+    row = get_or_404(model, row_id)
+    if not visible(row):
+        abort(404)
+    return row
 
 
 def department_line(department_id: int | None) -> set[int]:

@@ -191,3 +191,11 @@ def demo(app: Flask) -> Any:
         db.session.expunge(ws)
         db.session.remove()
     return ws
+
+
+@pytest.fixture
+def inside(app: Flask, demo: Any) -> Any:
+    """`with inside(): ...` reads rows in the demo workspace."""
+    from tests.helpers.demo import in_workspace
+
+    return lambda: in_workspace(app, demo.id)

@@ -16,8 +16,7 @@ import datetime as dt
 import re
 import shutil
 import subprocess
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -41,24 +40,6 @@ LINES = (  # item, supplier, quantity, unit price (S1.1)
     (FERT, f"SUP-002 {FARM_SUPPLY}", "20", "180.00"),
 )
 SHANGHAI = ZoneInfo("Asia/Shanghai")  # the demo workspace's time zone
-
-
-@pytest.fixture
-def inside(app: Any, demo: Any) -> Callable[[], Any]:
-    """`with inside(): ...` reads rows in the demo workspace."""
-
-    @contextmanager
-    def enter() -> Iterator[None]:
-        from suite.db import db
-        from suite.tenancy import use_workspace
-
-        with app.app_context(), use_workspace(demo.id):
-            try:
-                yield
-            finally:
-                db.session.remove()
-
-    return enter
 
 
 def fact_labels(page: Any) -> dict[str, float]:

@@ -12,8 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -29,24 +28,6 @@ DEVICE = "phone"
 TITLE = "采购打印机硒鼓"
 LOCAL = "%Y-%m-%dT%H:%M"  # what a datetime-local input holds
 SHANGHAI = ZoneInfo("Asia/Shanghai")  # the demo workspace's time zone
-
-
-@pytest.fixture
-def inside(app: Any, demo: Any) -> Callable[[], Any]:
-    """`with inside(): ...` reads rows in the demo workspace."""
-
-    @contextmanager
-    def enter() -> Iterator[None]:
-        from suite.db import db
-        from suite.tenancy import use_workspace
-
-        with app.app_context(), use_workspace(demo.id):
-            try:
-                yield
-            finally:
-                db.session.remove()
-
-    return enter
 
 
 def member_id(login: str) -> int:

@@ -3,15 +3,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import re
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask
-from flask_babel import force_locale
 
 from modules.purchasing.models import (
     PaymentRequest,
@@ -21,42 +18,16 @@ from modules.purchasing.models import (
 )
 from suite.auth.models import Membership
 from suite.db import db, utcnow
-from suite.demo import DEMO_PASSWORD, seed_demo
-from suite.tenancy import use_workspace
 from suite.workflow.models import ProcessInstance
-from tests.conftest import Client
-from tests.modules.purchasing.conftest import item, location, open_tasks, party
+from tests.helpers.demo import DemoScenario, item, location, open_tasks, party
 
 
-class S1UI:
+class S1UI(DemoScenario):
     """The demo workspace on one app (SQLite or PostgreSQL) and its users' clicks."""
 
     def __init__(self, app: Flask) -> None:
-        self.app = app
-        with app.app_context():
-            ws, _ = seed_demo()
-            self.ws_id = ws.id
-            db.session.remove()
+        super().__init__(app)
         self.year = utcnow().year
-        self.clients: dict[str, Client] = {}
-
-    @contextlib.contextmanager
-    def inside(self) -> Iterator[None]:
-        with self.app.app_context(), use_workspace(self.ws_id), force_locale("en"):
-            try:
-                yield
-            finally:
-                db.session.remove()
-
-    def client(self, login: str) -> Client:
-        if login not in self.clients:
-            self.app.test_client_class = Client
-            c = self.app.test_client()
-            resp = c.form("/login", {"login": login, "password": DEMO_PASSWORD})
-            assert resp.status_code == 303, resp.get_data(as_text=True)[:500]
-            assert c.form("/language", {"locale": "en"}).status_code == 303
-            self.clients[login] = c
-        return self.clients[login]
 
     def page(self, login: str, url: str) -> str:
         resp = self.client(login).get(url)

@@ -11,10 +11,8 @@ point of 500 (red on the dashboard, the buyer told once, one click to a draft pu
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import re
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,48 +20,18 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 from flask import Flask
-from flask_babel import force_locale
 
 from modules.inventory.models import MaterialIssue, StockBalance, StockMove, Stocktake
 from modules.purchasing.models import PurchaseRequest
 from suite.db import db, utcnow
-from suite.demo import DEMO_PASSWORD, seed_demo
 from suite.notify.models import OutboxMessage
-from suite.tenancy import use_workspace
 from suite.workflow.models import ProcessInstance, WorkflowTask
-from tests.conftest import Client
+from tests.helpers.demo import DemoScenario
 from tests.modules.inventory.stock_fixtures import balance, item, location, member, receive
 
 
-class S7:
+class S7(DemoScenario):
     """The scenario's steps on one app (SQLite or PostgreSQL); each returns what the next needs."""
-
-    def __init__(self, app: Flask) -> None:
-        self.app = app
-        with app.app_context():
-            ws, _ = seed_demo()
-            self.ws_id = ws.id
-            self.tz = ws.timezone
-            db.session.remove()
-        self.clients: dict[str, Client] = {}
-
-    @contextlib.contextmanager
-    def inside(self) -> Iterator[None]:
-        with self.app.app_context(), use_workspace(self.ws_id), force_locale("en"):
-            try:
-                yield
-            finally:
-                db.session.remove()
-
-    def client(self, login: str) -> Client:
-        if login not in self.clients:
-            self.app.test_client_class = Client
-            c = self.app.test_client()
-            resp = c.form("/login", {"login": login, "password": DEMO_PASSWORD})
-            assert resp.status_code == 303, resp.get_data(as_text=True)[:500]
-            assert c.form("/language", {"locale": "en"}).status_code == 303
-            self.clients[login] = c
-        return self.clients[login]
 
     # --- steps ------------------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from suite.dataio.export import xlsx_response
 from suite.db import db
 from suite.errors import DomainError
 from suite.tenancy import get_or_404
+from suite.views.filters import choice_arg, search_arg
 from suite.views.pagination import keyset
 from suite.web import redirect_to, render_form, render_page, wants_fragment
 
@@ -29,12 +30,10 @@ CHANGED = "crm:party-changed"
 
 def _filters() -> dict[str, Any]:
     """The list's search and filters from the query string (unknown values fall back)."""
-    kind = request.args.get("kind") or None
-    status = request.args.get("status") or "active"
     return {
-        "q": (request.args.get("q") or "").strip()[:100],
-        "kind": kind if kind in services.KINDS else None,
-        "status": status if status in services.STATUSES else "active",
+        "q": search_arg(100),
+        "kind": choice_arg("kind", services.KINDS),
+        "status": choice_arg("status", services.STATUSES, "active"),
     }
 
 

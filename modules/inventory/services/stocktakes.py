@@ -22,8 +22,8 @@ from suite.auth.models import Membership
 from suite.db import db, utcnow
 from suite.documents import next_number
 from suite.errors import DomainError
-from suite.workflow import engine
-from suite.workflow.models import OPEN, WorkflowTask
+from suite.workflow import engine, tasks
+from suite.workflow.models import WorkflowTask
 
 DOC_TYPE = "inventory.stocktake"
 COUNTING, SUBMITTED, POSTED = "counting", "submitted", "posted"
@@ -53,16 +53,7 @@ def create(actor: Membership, location_id: int | None, note: str = "") -> Stockt
 
 def returned_task(st: Stocktake) -> WorkflowTask | None:
     """The counter's open edit task when an approver sent the stocktake back (退回)."""
-    if st.instance_id is None:
-        return None
-    return db.session.scalar(
-        sa.select(WorkflowTask).where(
-            WorkflowTask.instance_id == st.instance_id,
-            WorkflowTask.kind == "edit",
-            WorkflowTask.status == OPEN,
-            WorkflowTask.assignee_id == st.created_by_id,
-        )
-    )
+    return tasks.returned_task(st.instance_id, st.created_by_id)
 
 
 def can_count(st: Stocktake) -> bool:

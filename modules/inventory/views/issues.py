@@ -17,16 +17,22 @@ from modules.inventory.blueprint import bp
 from modules.inventory.forms_stock import MaterialIssueForm, check_qty_value, parse_qty
 from modules.inventory.models import Location, MaterialIssue, StockBalance
 from modules.inventory.services import issues as services
-from modules.inventory.views.stock_lines import can, line_buttons, line_inputs, show_error
+from modules.inventory.views.stock_lines import (
+    can,
+    commit_or_show,
+    line_buttons,
+    line_inputs,
+)
 from suite.audit.timeline import timeline_for
 from suite.auth.permissions import require
 from suite.dataio.export import xlsx_response
 from suite.db import db
 from suite.errors import DomainError
 from suite.tenancy import get_or_404
+from suite.views.filters import search_arg
 from suite.views.pagination import newest_first
 from suite.web import redirect_to, render_form, render_page
-from suite.workflow.documents import in_department_line
+from suite.workflow.documents import in_department_line, visible_or_404
 
 REQUEST, ISSUE = "inventory.issue.request", "inventory.issue.issue"
 STATUSES = {
@@ -44,10 +50,7 @@ def _visible(mi: MaterialIssue) -> bool:
 
 
 def _get(material_issue_id: int) -> MaterialIssue:
-    mi = get_or_404(MaterialIssue, material_issue_id)
-    if not _visible(mi):
-        abort(404)
-    return mi
+    return visible_or_404(MaterialIssue, material_issue_id, _visible)
 
 
 # --- list -----------------------------------------------------------------------------------------
@@ -57,7 +60,7 @@ def _filters() -> dict[str, Any]:
     status = request.args.get("status") or None
     if status not in STATUSES:
         status = "requested" if can(ISSUE) and "status" not in request.args else None
-    return {"status": status, "q": (request.args.get("q") or "").strip()[:40]}
+    return {"status": status, "q": search_arg(40)}
 
 
 def _query(status: str | None, q: str) -> sa.Select:
@@ -146,15 +149,14 @@ def issue_export() -> Response:
 def issue_new() -> Response:
     form = MaterialIssueForm()
     if not line_buttons(form) and form.validate_on_submit():
-        try:
-            mi = services.create(
+        ok, mi = commit_or_show(
+            form,
+            lambda: services.create(
                 g.membership, form.location_id.data, form.purpose.data or "", line_inputs(form)
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            show_error(form, exc, "location_id")
-        else:
-            db.session.commit()
+            ),
+            "location_id",
+        )
+        if ok:
             return redirect_to(
                 "inventory.issue_detail", _("Request sent."), material_issue_id=mi.id
             )

@@ -22,6 +22,7 @@ from suite.dataio.export import xlsx_response
 from suite.db import db
 from suite.errors import DomainError
 from suite.tenancy import get_or_404
+from suite.views.filters import choice_arg, search_arg
 from suite.views.pagination import keyset
 from suite.web import redirect_to, render_form, render_page, wants_fragment
 
@@ -30,13 +31,11 @@ ZERO = Decimal(0)
 
 
 def _filters() -> dict[str, Any]:
-    kind = request.args.get("kind") or None
-    status = request.args.get("status") or "active"
     return {
-        "q": (request.args.get("q") or "").strip()[:100],
+        "q": search_arg(100),
         "category_id": request.args.get("category_id", type=int),
-        "kind": kind if kind in master.KINDS else None,
-        "status": status if status in master.STATUSES else "active",
+        "kind": choice_arg("kind", master.KINDS),
+        "status": choice_arg("status", master.STATUSES, "active"),
     }
 
 

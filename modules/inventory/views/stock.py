@@ -21,6 +21,7 @@ from modules.inventory.stock import average_cost
 from suite.auth.permissions import has_permission, require
 from suite.dataio.export import xlsx_response
 from suite.db import db
+from suite.views.filters import choice_arg, search_arg
 from suite.views.pagination import keyset, newest_first
 from suite.web import render_page
 
@@ -58,7 +59,7 @@ def _date_arg(name: str) -> dt.date | None:
 
 def _stock_filters() -> dict[str, Any]:
     return {
-        "q": (request.args.get("q") or "").strip()[:100],
+        "q": search_arg(100),
         "warehouse_id": _int_arg("warehouse"),
         "item_id": _int_arg("item"),
         "zero": request.args.get("zero") == "1",
@@ -145,11 +146,10 @@ def stock_export() -> Response:
 
 
 def _ledger_filters() -> dict[str, Any]:
-    kind = request.args.get("kind") or None
     return {
         "item_id": _int_arg("item"),
         "location_id": _int_arg("location"),
-        "kind": kind if kind in KINDS else None,
+        "kind": choice_arg("kind", KINDS),
         "date_from": _date_arg("from"),
         "date_to": _date_arg("to"),
     }

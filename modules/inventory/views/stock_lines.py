@@ -1,8 +1,11 @@
 """Helpers for forms with document lines (material issues, transfers): add and remove lines in
-place, read the lines for a service, and put a service's refusal next to the right field."""
+place, read the lines for a service, and put a service's refusal next to the right field.
+
+The stocktake forms use `commit_or_show` too."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import g, request
@@ -10,6 +13,7 @@ from wtforms import FieldList
 
 from modules.inventory.services.lines import LineInput
 from suite.auth.permissions import has_permission
+from suite.db import db
 from suite.errors import DomainError
 
 
@@ -54,6 +58,19 @@ def show_error(form: Any, exc: DomainError, default: str) -> None:
         field.errors.append(exc.message)
     else:
         form.form_errors.append(exc.message)
+
+
+def commit_or_show(form: Any, save: Callable[[], Any], default: str) -> tuple[bool, Any]:
+    """`save()` and commit: (True, its result); a refusal rolls back, goes next to its field on
+    the form (else `default`) and gives (False, None)."""
+    try:
+        row = save()
+    except DomainError as exc:
+        db.session.rollback()
+        show_error(form, exc, default)
+        return False, None
+    db.session.commit()
+    return True, row
 
 
 def can(permission: str) -> bool:

@@ -23,15 +23,23 @@ from modules.inventory.forms_stock import (
 )
 from modules.inventory.models import Location, Stocktake, StocktakeLine
 from modules.inventory.services import stocktakes as services
-from modules.inventory.views.stock_lines import can, show_error
+from modules.inventory.views.stock_lines import can, commit_or_show
 from suite.auth.permissions import has_permission, require
 from suite.dataio.export import xlsx_response
 from suite.db import db
 from suite.errors import DomainError
 from suite.tenancy import get_or_404
+from suite.views.filters import choice_arg
 from suite.views.pagination import newest_first
 from suite.web import redirect_to, render_form, render_page
-from suite.workflow.documents import form_key, instance_of, instances_of, involved, key_used
+from suite.workflow.documents import (
+    form_key,
+    instance_of,
+    instances_of,
+    involved,
+    key_used,
+    visible_or_404,
+)
 from suite.workflow.history import history
 from suite.workflow.panels import panel_for
 from suite.workflow.planner import CommandRefused
@@ -57,10 +65,7 @@ def _visible(st: Stocktake) -> bool:
 
 
 def _get(stocktake_id: int) -> Stocktake:
-    st = get_or_404(Stocktake, stocktake_id)
-    if not _visible(st):
-        abort(404)
-    return st
+    return visible_or_404(Stocktake, stocktake_id, _visible)
 
 
 def _can_count(st: Stocktake) -> bool:
@@ -130,8 +135,7 @@ def _query(status: str | None) -> sa.Select:
 
 
 def _status_arg() -> str | None:
-    status = request.args.get("status") or None
-    return status if status in STATUSES else None
+    return choice_arg("status", STATUSES)
 
 
 @bp.route("/stocktakes")
@@ -189,13 +193,12 @@ def stocktake_export() -> Response:
 def stocktake_new() -> Response:
     form = StocktakeForm()
     if form.validate_on_submit():
-        try:
-            st = services.create(g.membership, form.location_id.data, form.note.data or "")
-        except DomainError as exc:
-            db.session.rollback()
-            show_error(form, exc, "location_id")
-        else:
-            db.session.commit()
+        ok, st = commit_or_show(
+            form,
+            lambda: services.create(g.membership, form.location_id.data, form.note.data or ""),
+            "location_id",
+        )
+        if ok:
             return redirect_to(
                 "inventory.stocktake_detail", _("Count sheet created."), stocktake_id=st.id
             )
@@ -304,13 +307,10 @@ def stocktake_add_line(stocktake_id: int) -> Response:
     st = _get(stocktake_id)
     form = StocktakeItemForm()
     if form.validate_on_submit():
-        try:
-            services.add_line(st, form.item_id.data)
-        except DomainError as exc:
-            db.session.rollback()
-            show_error(form, exc, "item_id")
-        else:
-            db.session.commit()
+        ok, _line = commit_or_show(
+            form, lambda: services.add_line(st, form.item_id.data), "item_id"
+        )
+        if ok:
             return redirect_to("inventory.stocktake_detail", _("Item added."), stocktake_id=st.id)
     return detail_page(get_or_404(Stocktake, stocktake_id), status=422, item_form=form)
 

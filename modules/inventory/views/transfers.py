@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import g, request
+from flask import g
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.wrappers import Response
@@ -14,13 +14,13 @@ from modules.inventory.blueprint import bp
 from modules.inventory.forms_stock import TransferForm
 from modules.inventory.models import Location, StockMove, StockTransfer
 from modules.inventory.services import transfers as services
-from modules.inventory.views.stock_lines import line_buttons, line_inputs, show_error
+from modules.inventory.views.stock_lines import commit_or_show, line_buttons, line_inputs
 from suite.audit.timeline import timeline_for
 from suite.auth.permissions import require
 from suite.dataio.export import xlsx_response
 from suite.db import db
-from suite.errors import DomainError
 from suite.tenancy import get_or_404
+from suite.views.filters import search_arg
 from suite.views.pagination import newest_first
 from suite.web import redirect_to, render_form, render_page
 
@@ -40,7 +40,7 @@ def _query(q: str) -> sa.Select:
 @bp.route("/transfers")
 @require(CREATE)
 def transfer_list() -> Response:
-    q = (request.args.get("q") or "").strip()[:40]
+    q = search_arg(40)
     stmt = _query(q)
     rows, next_before = newest_first(stmt, StockTransfer.id)
     return render_page(
@@ -57,7 +57,7 @@ def transfer_list() -> Response:
 @require(CREATE)
 def transfer_export() -> Response:
     """The filtered transfers, one row per line, as an Excel file."""
-    q = (request.args.get("q") or "").strip()[:40]
+    q = search_arg(40)
     stmt = _query(q).options(selectinload(StockTransfer.lines)).order_by(StockTransfer.id)
     headers = [
         _("Number"),
@@ -94,19 +94,18 @@ def transfer_export() -> Response:
 def transfer_new() -> Response:
     form = TransferForm()
     if not line_buttons(form) and form.validate_on_submit():
-        try:
-            t = services.create(
+        ok, t = commit_or_show(
+            form,
+            lambda: services.create(
                 g.membership,
                 form.from_location_id.data,
                 form.to_location_id.data,
                 form.note.data or "",
                 line_inputs(form),
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            show_error(form, exc, "from_location_id")
-        else:
-            db.session.commit()
+            ),
+            "from_location_id",
+        )
+        if ok:
             return redirect_to(
                 "inventory.transfer_detail", _("Stock transferred."), stock_transfer_id=t.id
             )

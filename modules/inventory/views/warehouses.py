@@ -20,6 +20,7 @@ from suite.dataio.export import xlsx_response
 from suite.db import db
 from suite.errors import DomainError
 from suite.tenancy import get_or_404
+from suite.views.filters import choice_arg, search_arg
 from suite.views.pagination import keyset
 from suite.web import redirect_to, render_form, render_page, wants_fragment
 
@@ -28,10 +29,9 @@ CHANGED = "inventory:warehouse-changed"
 
 
 def _filters() -> dict[str, Any]:
-    status = request.args.get("status") or "active"
     return {
-        "q": (request.args.get("q") or "").strip()[:100],
-        "status": status if status in master.STATUSES else "active",
+        "q": search_arg(100),
+        "status": choice_arg("status", master.STATUSES, "active"),
     }
 
 

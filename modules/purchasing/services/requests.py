@@ -28,8 +28,8 @@ from suite.db import db, utcnow
 from suite.documents import next_number
 from suite.errors import DomainError
 from suite.notify import notify
-from suite.workflow import engine
-from suite.workflow.models import OPEN, WorkflowTask
+from suite.workflow import engine, tasks
+from suite.workflow.models import WorkflowTask
 
 DOC_TYPE = "purchasing.purchase_request"
 DRAFT, SUBMITTED, APPROVED, ORDERED, REJECTED = (
@@ -101,16 +101,7 @@ def _check_line(n: int, line: LineInput) -> dict[str, Any]:
 
 def returned_task(req: PurchaseRequest) -> WorkflowTask | None:
     """The requester's open edit task when the running process sent the request back (退回)."""
-    if req.instance_id is None:
-        return None
-    return db.session.scalar(
-        sa.select(WorkflowTask).where(
-            WorkflowTask.instance_id == req.instance_id,
-            WorkflowTask.kind == "edit",
-            WorkflowTask.status == OPEN,
-            WorkflowTask.assignee_id == req.requester_id,
-        )
-    )
+    return tasks.returned_task(req.instance_id, req.requester_id)
 
 
 def save_request(

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, g, request
+from flask import g, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
@@ -30,9 +30,10 @@ from suite.db import db
 from suite.errors import DomainError
 from suite.i18n import money
 from suite.tenancy import get_or_404
+from suite.views.filters import choice_arg, search_arg
 from suite.views.pagination import newest_first
 from suite.web import redirect_to, render_form, render_page
-from suite.workflow.documents import instance_of, involved, refusal_text
+from suite.workflow.documents import instance_of, involved, refusal_text, visible_or_404
 from suite.workflow.history import history
 from suite.workflow.panels import new_key, panel_for
 from suite.workflow.planner import CommandRefused
@@ -63,10 +64,7 @@ def _visible(invoice: SupplierInvoice) -> bool:
 
 
 def _get_visible(supplier_invoice_id: int) -> SupplierInvoice:
-    invoice = get_or_404(SupplierInvoice, supplier_invoice_id)
-    if not _visible(invoice):
-        abort(404)
-    return invoice
+    return visible_or_404(SupplierInvoice, supplier_invoice_id, _visible)
 
 
 def _can_correct(invoice: SupplierInvoice) -> bool:
@@ -142,10 +140,9 @@ def invoice_detail(supplier_invoice_id: int) -> Response:
 
 
 def _filters() -> dict[str, Any]:
-    status = request.args.get("status") or None
     return {
-        "q": (request.args.get("q") or "").strip()[:80],
-        "status": status if status in STATUSES else None,
+        "q": search_arg(80),
+        "status": choice_arg("status", STATUSES),
         "supplier": request.args.get("supplier", type=int),
     }
 

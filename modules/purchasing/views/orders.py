@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, current_app, g, request
+from flask import current_app, g, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import to_user_timezone
@@ -35,7 +35,8 @@ from suite.dataio.export import xlsx_response
 from suite.db import db
 from suite.errors import DomainError
 from suite.i18n import datetime_local, money
-from suite.tenancy import current_workspace_id
+from suite.tenancy import get_or_404
+from suite.views.filters import choice_arg, search_arg
 from suite.views.pagination import newest_first
 from suite.web import redirect_to, render_page
 from suite.workflow.history import history
@@ -61,10 +62,9 @@ NUMBER = re.compile(r"^[A-Za-z]{2,4}-\d{4}-\d+$")
 
 
 def _list_stmt() -> tuple[sa.Select, dict[str, Any]]:
-    status = request.args.get("status") or None
-    status = status if status in STATUSES else None
+    status = choice_arg("status", STATUSES)
     supplier_id = request.args.get("supplier_id", type=int)
-    q = (request.args.get("q") or "").strip()[:80]
+    q = search_arg(80)
     stmt = sa.select(PurchaseOrder).options(joinedload(PurchaseOrder.supplier))
     if status:
         stmt = stmt.where(PurchaseOrder.status == status)
@@ -165,19 +165,14 @@ def order_export() -> Response:
 
 def _load(purchase_order_id: int) -> PurchaseOrder:
     """The order with its supplier, request, lines and items (workspace-scoped, else 404)."""
-    order = db.session.scalar(
-        sa.select(PurchaseOrder)
-        .where(PurchaseOrder.id == purchase_order_id)
-        .options(
-            joinedload(PurchaseOrder.supplier),
-            joinedload(PurchaseOrder.request),
-            selectinload(PurchaseOrder.lines).joinedload(PurchaseOrderLine.item),
-        )
-        .execution_options(populate_existing=True)
+    return get_or_404(
+        PurchaseOrder,
+        purchase_order_id,
+        joinedload(PurchaseOrder.supplier),
+        joinedload(PurchaseOrder.request),
+        selectinload(PurchaseOrder.lines).joinedload(PurchaseOrderLine.item),
+        fresh=True,
     )
-    if order is None or order.workspace_id != current_workspace_id():
-        abort(404)
-    return order
 
 
 def order_context(order: PurchaseOrder) -> dict[str, Any]:

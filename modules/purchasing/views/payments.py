@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, g, request
+from flask import g
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
@@ -24,6 +24,7 @@ from suite.db import db
 from suite.errors import DomainError
 from suite.i18n import money
 from suite.tenancy import get_or_404
+from suite.views.filters import choice_arg, search_arg
 from suite.views.pagination import newest_first
 from suite.web import redirect_to, render_page
 from suite.workflow.documents import (
@@ -31,6 +32,7 @@ from suite.workflow.documents import (
     instances_of,
     involved,
     submit_from_page,
+    visible_or_404,
 )
 from suite.workflow.history import history
 from suite.workflow.panels import new_key, panel_for
@@ -52,10 +54,7 @@ def _visible(payment: PaymentRequest) -> bool:
 
 
 def _get_visible(payment_request_id: int) -> PaymentRequest:
-    payment = get_or_404(PaymentRequest, payment_request_id)
-    if not _visible(payment):
-        abort(404)
-    return payment
+    return visible_or_404(PaymentRequest, payment_request_id, _visible)
 
 
 def sees_bank_account() -> bool:
@@ -186,12 +185,10 @@ def payment_submit(payment_request_id: int) -> Response:
 
 
 def _filters() -> dict[str, Any]:
-    status = request.args.get("status") or None
-    method = request.args.get("method") or None
     return {
-        "q": (request.args.get("q") or "").strip()[:80],
-        "status": status if status in services.STATUS_LABELS else None,
-        "method": method if method in services.METHODS else None,
+        "q": search_arg(80),
+        "status": choice_arg("status", services.STATUS_LABELS),
+        "method": choice_arg("method", services.METHODS),
     }
 
 

@@ -30,7 +30,8 @@ from suite.auth.permissions import has_permission, require
 from suite.dataio.export import xlsx_response
 from suite.db import db
 from suite.errors import DomainError
-from suite.tenancy import current_workspace_id
+from suite.tenancy import get_or_404
+from suite.views.filters import choice_arg, search_arg
 from suite.views.pagination import newest_first
 from suite.web import redirect_to, render_page
 from suite.workflow.history import history
@@ -50,34 +51,24 @@ def _may_enter() -> bool:
 
 
 def _order(purchase_order_id: int) -> PurchaseOrder:
-    order = db.session.scalar(
-        sa.select(PurchaseOrder)
-        .where(PurchaseOrder.id == purchase_order_id)
-        .options(
-            joinedload(PurchaseOrder.supplier),
-            selectinload(PurchaseOrder.lines).joinedload(PurchaseOrderLine.item),
-        )
-        .execution_options(populate_existing=True)
+    return get_or_404(
+        PurchaseOrder,
+        purchase_order_id,
+        joinedload(PurchaseOrder.supplier),
+        selectinload(PurchaseOrder.lines).joinedload(PurchaseOrderLine.item),
+        fresh=True,
     )
-    if order is None or order.workspace_id != current_workspace_id():
-        abort(404)
-    return order
 
 
 def _receipt(goods_receipt_id: int) -> GoodsReceipt:
-    receipt = db.session.scalar(
-        sa.select(GoodsReceipt)
-        .where(GoodsReceipt.id == goods_receipt_id)
-        .options(
-            joinedload(GoodsReceipt.order).joinedload(PurchaseOrder.supplier),
-            joinedload(GoodsReceipt.location),
-            selectinload(GoodsReceipt.lines).joinedload(GoodsReceiptLine.item),
-        )
-        .execution_options(populate_existing=True)
+    return get_or_404(
+        GoodsReceipt,
+        goods_receipt_id,
+        joinedload(GoodsReceipt.order).joinedload(PurchaseOrder.supplier),
+        joinedload(GoodsReceipt.location),
+        selectinload(GoodsReceipt.lines).joinedload(GoodsReceiptLine.item),
+        fresh=True,
     )
-    if receipt is None or receipt.workspace_id != current_workspace_id():
-        abort(404)
-    return receipt
 
 
 def _locations() -> list[tuple[int, str]]:
@@ -338,9 +329,8 @@ def receipt_return(goods_receipt_id: int) -> Response:
 
 
 def _list_stmt() -> tuple[sa.Select, dict[str, Any]]:
-    status = request.args.get("status") or None
-    status = status if status in STATUSES else None
-    q = (request.args.get("q") or "").strip()[:80]
+    status = choice_arg("status", STATUSES)
+    q = search_arg(80)
     stmt = sa.select(GoodsReceipt).options(
         joinedload(GoodsReceipt.order).joinedload(PurchaseOrder.supplier),
         joinedload(GoodsReceipt.location),

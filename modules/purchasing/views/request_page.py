@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from flask import abort, g
+from flask import g
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
@@ -16,7 +16,6 @@ from modules.purchasing.models import PurchaseRequest
 from modules.purchasing.services import requests as services
 from suite.auth.permissions import has_permission
 from suite.i18n import money
-from suite.tenancy import get_or_404
 from suite.web import render_page
 from suite.workflow.documents import (
     in_department_line,
@@ -25,6 +24,7 @@ from suite.workflow.documents import (
     involved,
     process_flow,
     route_preview,
+    visible_or_404,
 )
 from suite.workflow.history import history
 from suite.workflow.panels import panel_for
@@ -60,10 +60,7 @@ def visible(req: PurchaseRequest) -> bool:
 
 
 def get_visible(purchase_request_id: int) -> PurchaseRequest:
-    req = get_or_404(PurchaseRequest, purchase_request_id)
-    if not visible(req):
-        abort(404)
-    return req
+    return visible_or_404(PurchaseRequest, purchase_request_id, visible)
 
 
 def _is_mine(req: PurchaseRequest) -> bool:

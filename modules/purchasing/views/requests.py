@@ -34,6 +34,7 @@ from suite.dataio.export import xlsx_response
 from suite.db import db
 from suite.errors import DomainError
 from suite.tenancy import get_or_404
+from suite.views.filters import choice_arg, search_arg
 from suite.views.pagination import newest_first
 from suite.web import redirect_to, render_form, render_page
 from suite.workflow.documents import submit_from_page
@@ -43,9 +44,8 @@ from suite.workflow.documents import submit_from_page
 
 def _list_stmt(scope: str) -> tuple[sa.Select, dict[str, Any]]:
     """Requests of the scope (`mine` / `all`) with the page's search and filters applied."""
-    status = request.args.get("status") or None
-    status = status if status in STATUSES else None
-    q = (request.args.get("q") or "").strip()[:80]
+    status = choice_arg("status", STATUSES)
+    q = search_arg(80)
     stmt = sa.select(PurchaseRequest).options(
         selectinload(PurchaseRequest.lines).joinedload(PurchaseRequestLine.item),
         selectinload(PurchaseRequest.requester).joinedload(Membership.user),

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, jsonify
+from flask import jsonify
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -26,7 +26,7 @@ from suite.api.views.common import (
 from suite.db import db
 from suite.requests import services
 from suite.requests.models import GeneralRequest
-from suite.tenancy import get_or_404
+from suite.workflow.documents import visible_or_404
 from suite.workflow.views import PAGES, refusal_message
 
 MONEY = re.compile(r"^\d{1,12}(\.\d{1,2})?$")  # Numeric(14, 2); never a float
@@ -117,10 +117,7 @@ def request_create() -> Response:
 
 def visible_request(general_request_id: int) -> GeneralRequest:
     """The request if the caller may see it (the same rule as its web page), else 404."""
-    req = get_or_404(GeneralRequest, general_request_id)
-    if not PAGES[services.DOC_TYPE].visible(req):
-        abort(404)
-    return req
+    return visible_or_404(GeneralRequest, general_request_id, PAGES[services.DOC_TYPE].visible)
 
 
 def may_create() -> None:

@@ -16,6 +16,7 @@ from suite.auth.models import Membership, User
 from suite.db import db
 from suite.demo import DEMO_PASSWORD, seed_demo
 from suite.tenancy import system, use_workspace
+from tests.helpers.demo import member
 
 
 @pytest.fixture
@@ -38,10 +39,6 @@ def demo_login(client, login_as) -> Callable[[str], Any]:
         return client
 
     return login
-
-
-def member(login: str) -> Membership:
-    return db.session.scalar(sa.select(Membership).join(User).where(User.login == login))
 
 
 @pytest.fixture

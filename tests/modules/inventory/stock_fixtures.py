@@ -7,78 +7,29 @@ master data tests).
 
 from __future__ import annotations
 
-import contextlib
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
-from flask_babel import force_locale
 
-from modules.inventory.models import Item, Location, StockBalance, StockMove
+from modules.inventory.models import StockBalance, StockMove
 from modules.inventory.stock import Document, Move, post
-from suite.auth.models import Membership, User
 from suite.db import db
-from suite.demo import DEMO_PASSWORD, seed_demo
-from suite.tenancy import Workspace, use_workspace
+from suite.tenancy import Workspace
+from tests.helpers.demo import as_user, demo, in_workspace, item, location, member
 
+__all__ = ["as_user", "demo", "inside", "item", "location", "member"]
 _docs = itertools.count(1)
 
 
 @pytest.fixture
-def demo(app: Flask) -> Workspace:
-    with app.app_context():
-        ws, _ = seed_demo()
-        db.session.refresh(ws)
-        db.session.expunge(ws)
-        db.session.remove()
-    return ws
-
-
-@pytest.fixture
 def inside(app: Flask, demo: Workspace) -> Callable[[], Any]:
-    """`with inside(): ...` reads and arranges rows in the demo workspace."""
-
-    @contextlib.contextmanager
-    def enter() -> Iterator[None]:
-        with app.app_context(), use_workspace(demo.id), force_locale("en"):
-            try:
-                yield
-            finally:
-                db.session.remove()
-
-    return enter
-
-
-@pytest.fixture
-def as_user(new_client: Callable[[], Any], login_as: Callable[..., Any], demo: Workspace) -> Any:
-    """`as_user("warehouse")`: a client logged in as a demo user (one per login), in English."""
-    made: dict[str, Any] = {}
-
-    def make(login: str) -> Any:
-        if login not in made:
-            c = new_client()
-            login_as(c, login, DEMO_PASSWORD)
-            assert c.form("/language", {"locale": "en"}).status_code == 303
-            made[login] = c
-        return made[login]
-
-    return make
-
-
-def member(login: str) -> Membership:
-    return db.session.scalar(sa.select(Membership).join(User).where(User.login == login))
-
-
-def item(code: str) -> Item:
-    return db.session.scalar(sa.select(Item).where(Item.code == code))
-
-
-def location(code: str) -> Location:
-    return db.session.scalar(sa.select(Location).where(Location.code == code))
+    """`with inside(): ...` reads and arranges rows in the demo workspace, in English."""
+    return lambda: in_workspace(app, demo.id, "en")
 
 
 def receive(code: str, loc: str, qty: str, cost: str, actor: str = "warehouse") -> None:

@@ -15,30 +15,12 @@ from modules.purchasing.models import (
     PurchaseOrder,
     SupplierInvoice,
 )
-from suite.auth.models import Membership, User
+from suite.auth.models import Membership
 from suite.db import db
 from suite.workflow import engine
-from suite.workflow.models import WorkflowTask
+from tests.helpers.demo import member, open_tasks
 
 BOX, FERT = "BOX-4030", "FERT-25"
-
-
-def member(login: str) -> Membership:
-    return db.session.scalar(sa.select(Membership).join(User).where(User.login == login))
-
-
-def open_tasks(instance_id: int) -> list[WorkflowTask]:
-    return list(
-        db.session.scalars(
-            sa.select(WorkflowTask)
-            .where(
-                WorkflowTask.instance_id == instance_id,
-                WorkflowTask.status == "open",
-                WorkflowTask.kind == "approval",
-            )
-            .order_by(WorkflowTask.id)
-        )
-    )
 
 
 def task_logins(instance_id: int) -> list[str]:

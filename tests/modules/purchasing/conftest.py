@@ -17,26 +17,33 @@ from the approval, receipts through `post_receipt`. No state is set by hand.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
-from modules.crm.models import Party
-from modules.inventory.models import Item, Location
 from modules.purchasing.models import PurchaseOrder, PurchaseRequest
 from modules.purchasing.services import orders as order_services
 from modules.purchasing.services import receipts as receipt_services
 from modules.purchasing.services import requests as request_services
-from suite.auth.models import Membership, User
+from suite.auth.models import Membership
 from suite.db import db
-from suite.demo import DEMO_PASSWORD, seed_demo
-from suite.tenancy import Workspace, use_workspace
 from suite.workflow import engine
-from suite.workflow.models import ProcessInstance, WorkflowTask
+from suite.workflow.models import ProcessInstance
+from tests.helpers.demo import (
+    as_user,
+    demo,
+    in_workspace,
+    item,
+    location,
+    member,
+    open_tasks,
+    party,
+)
+
+__all__ = ["as_user", "demo", "item", "location", "member", "open_tasks", "party"]
 
 BOX, FERT, LAPTOP = "BOX-4030", "FERT-25", "LAPTOP-14"
 # S1.1: 500 boxes x 2.40 from the packaging supplier, 20 bags x 180.00 from the fertilizer one.
@@ -45,78 +52,12 @@ _keys = itertools.count(1)
 
 
 @pytest.fixture
-def demo(app) -> Workspace:
-    """The demo workspace (detached)."""
-    with app.app_context():
-        ws, _created = seed_demo()
-        db.session.refresh(ws)
-        db.session.expunge(ws)
-        db.session.remove()
-    return ws
-
-
-@pytest.fixture
 def inside(app, demo) -> Callable[[], Any]:
     """`with inside(): ...` reads and arranges rows in the demo workspace (app context)."""
-
-    @contextmanager
-    def enter() -> Iterator[None]:
-        with app.app_context(), use_workspace(demo.id):
-            try:
-                yield
-            finally:
-                db.session.remove()
-
-    return enter
-
-
-@pytest.fixture
-def as_user(new_client, login_as, demo) -> Callable[[str], Any]:
-    """`as_user("buyer")`: a client logged in as that demo user, pages in English."""
-    made: dict[str, Any] = {}
-
-    def make(login: str) -> Any:
-        if login not in made:
-            c = new_client()
-            login_as(c, login, DEMO_PASSWORD)
-            assert c.form("/language", {"locale": "en"}).status_code == 303
-            made[login] = c
-        return made[login]
-
-    return make
+    return lambda: in_workspace(app, demo.id)
 
 
 # --- lookups inside the demo workspace (call them within `inside()`) -----------------------------
-
-
-def member(login: str) -> Membership:
-    return db.session.scalar(sa.select(Membership).join(User).where(User.login == login))
-
-
-def item(code: str) -> Item:
-    return db.session.scalar(sa.select(Item).where(Item.code == code))
-
-
-def party(code: str) -> Party:
-    return db.session.scalar(sa.select(Party).where(Party.code == code))
-
-
-def location(code: str = "A-01") -> Location:
-    return db.session.scalar(sa.select(Location).where(Location.code == code))
-
-
-def open_tasks(instance_id: int) -> list[WorkflowTask]:
-    return list(
-        db.session.scalars(
-            sa.select(WorkflowTask)
-            .where(
-                WorkflowTask.instance_id == instance_id,
-                WorkflowTask.status == "open",
-                WorkflowTask.kind == "approval",
-            )
-            .order_by(WorkflowTask.id)
-        )
-    )
 
 
 def approvers(instance_id: int) -> list[str]:

@@ -15,8 +15,8 @@ from modules.purchasing.models import PaymentRequest, PurchaseOrder, PurchaseReq
 from modules.purchasing.services import invoices as invoice_services
 from suite.db import db
 from suite.tenancy import system
+from tests.helpers.api import spec_checker
 from tests.modules.crm import conftest as master_fixtures
-from tests.modules.crm.test_api import spec_checker
 from tests.modules.purchasing.billing_helpers import member
 from tests.modules.purchasing.conftest import item, party
 from tests.suite.test_tenancy import rows_of
