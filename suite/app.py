@@ -126,9 +126,11 @@ def _init_login(app: Flask) -> None:
         user_id, _, version = key.partition(":")
         if not user_id.isdigit():
             return None
-        user = db.session.get(User, int(user_id))
+        membership = _membership(int(user_id), session.get("ws"))
+        user = membership.user if membership is not None else db.session.get(User, int(user_id))
         if user is None or not user.active or str(user.auth_version) != version:
             return None
+        g._loaded_membership = (user.id, membership)  # bind_workspace needs no second query
         return user
 
     @login_manager.unauthorized_handler
@@ -144,8 +146,29 @@ def _init_login(app: Flask) -> None:
         return redirect(target)
 
 
-def _init_request_hooks(app: Flask) -> None:
+def _membership(user_id: int, workspace_id: int | None) -> Any:
+    """One statement: the active member with their user, workspace and roles (or None)."""
     from suite.auth.models import Membership
+
+    if workspace_id is None:
+        return None
+    with tenancy.system():
+        return (
+            db.session.scalars(
+                db.select(Membership)
+                .options(joinedload(Membership.workspace), joinedload(Membership.roles))
+                .where(
+                    Membership.user_id == user_id,
+                    Membership.workspace_id == workspace_id,
+                    Membership.active.is_(True),
+                )
+            )
+            .unique()
+            .one_or_none()
+        )
+
+
+def _init_request_hooks(app: Flask) -> None:
     from suite.printing import font_warning_for
 
     @app.before_request
@@ -160,20 +183,11 @@ def _init_request_hooks(app: Flask) -> None:
         if not current_user.is_authenticated:
             g._tokens.append(tenancy.set_workspace(tenancy.NO_WORKSPACE))
             return None
-        with tenancy.system():  # one statement: the member, their workspace and roles
-            membership = (
-                db.session.scalars(
-                    db.select(Membership)
-                    .options(joinedload(Membership.workspace), joinedload(Membership.roles))
-                    .where(
-                        Membership.user_id == current_user.id,
-                        Membership.workspace_id == session.get("ws"),
-                        Membership.active.is_(True),
-                    )
-                )
-                .unique()
-                .one_or_none()
-            )
+        loaded = g.pop("_loaded_membership", None)
+        if loaded is not None and loaded[0] == current_user.id:
+            membership = loaded[1]
+        else:
+            membership = _membership(current_user.id, session.get("ws"))
         if membership is None:
             logout_user()
             session.clear()
