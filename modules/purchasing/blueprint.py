@@ -9,6 +9,7 @@ from modules.purchasing.views import (  # noqa: E402, F401
     orders,
     payments,
     prints,
+    receipt_list,
     receipts,
     requests,
     settings,
