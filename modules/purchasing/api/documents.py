@@ -21,7 +21,7 @@ from modules.purchasing.services.invoices import DOC_TYPE as INVOICE_DOC
 from modules.purchasing.services.orders import STATUSES as ORDER_STATUSES
 from modules.purchasing.services.payments import DOC_TYPE as PAYMENT_DOC
 from suite.api.blueprint import bp
-from suite.api.views.common import args, may, newest_first
+from suite.api.views.common import args, matching, may, newest_first
 from suite.auth.permissions import has_permission
 from suite.tenancy import get_or_404
 from suite.workflow.views import PAGES
@@ -75,13 +75,7 @@ def purchase_order_list() -> Response:
     """
     may(ORDER_READ)
     q = args(status=ORDER_STATUSES, supplier_id=None, request_id=None)
-    stmt = _orders()
-    if q["status"]:
-        stmt = stmt.where(PurchaseOrder.status == q["status"])
-    if q["supplier_id"] is not None:
-        stmt = stmt.where(PurchaseOrder.supplier_id == q["supplier_id"])
-    if q["request_id"] is not None:
-        stmt = stmt.where(PurchaseOrder.request_id == q["request_id"])
+    stmt = matching(_orders(), PurchaseOrder, q)
     rows, next_after = newest_first(stmt, PurchaseOrder.id)
     return jsonify({"items": [schemas.purchase_order(o) for o in rows], "next_after": next_after})
 
@@ -142,11 +136,7 @@ def goods_receipt_list() -> Response:
         joinedload(GoodsReceipt.location),
         selectinload(GoodsReceipt.lines).joinedload(GoodsReceiptLine.item),
     )
-    if q["order_id"] is not None:
-        stmt = stmt.where(GoodsReceipt.order_id == q["order_id"])
-    if q["status"]:
-        stmt = stmt.where(GoodsReceipt.status == q["status"])
-    rows, next_after = newest_first(stmt, GoodsReceipt.id)
+    rows, next_after = newest_first(matching(stmt, GoodsReceipt, q), GoodsReceipt.id)
     return jsonify({"items": _receipts_json(rows), "next_after": next_after})
 
 
@@ -208,13 +198,7 @@ def supplier_invoice_list() -> Response:
         .joinedload(SupplierInvoiceLine.order_line)
         .joinedload(PurchaseOrderLine.item),
     )
-    if q["status"]:
-        stmt = stmt.where(SupplierInvoice.status == q["status"])
-    if q["order_id"] is not None:
-        stmt = stmt.where(SupplierInvoice.order_id == q["order_id"])
-    if q["supplier_id"] is not None:
-        stmt = stmt.where(SupplierInvoice.supplier_id == q["supplier_id"])
-    rows, next_after = newest_first(stmt, SupplierInvoice.id)
+    rows, next_after = newest_first(matching(stmt, SupplierInvoice, q), SupplierInvoice.id)
     return jsonify({"items": _invoices_json(rows), "next_after": next_after})
 
 
@@ -273,11 +257,9 @@ def payment_request_list() -> Response:
     """
     may(PAYMENT_READ)
     q = args(status=schemas.PAYMENT_STATUSES, supplier_id=None)
-    stmt = sa.select(PaymentRequest).options(joinedload(PaymentRequest.supplier))
-    if q["status"]:
-        stmt = stmt.where(PaymentRequest.status == q["status"])
-    if q["supplier_id"] is not None:
-        stmt = stmt.where(PaymentRequest.supplier_id == q["supplier_id"])
+    stmt = matching(
+        sa.select(PaymentRequest).options(joinedload(PaymentRequest.supplier)), PaymentRequest, q
+    )
     rows, next_after = newest_first(stmt, PaymentRequest.id)
     return jsonify({"items": _payments_json(rows), "next_after": next_after})
 

@@ -124,6 +124,15 @@ def args(**choices: tuple[str, ...] | None) -> dict[str, Any]:
     return out
 
 
+def matching(stmt: sa.Select, model: Any, filters: dict[str, Any]) -> sa.Select:
+    """`stmt` narrowed to rows whose column of each given filter's name equals its value
+    (the filters `args()` parsed; a filter left out of the query is None and ignored)."""
+    for name, value in filters.items():
+        if value is not None:
+            stmt = stmt.where(getattr(model, name) == value)
+    return stmt
+
+
 def newest_first(stmt: sa.Select, key: Any) -> tuple[list[Any], int | None]:
     """One page of `stmt`, newest first after `?after=` (keyset on the id)."""
     after, limit = paging()
