@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -98,3 +99,21 @@ class WorkspaceScoped:
     @declared_attr
     def workspace_id(cls) -> Mapped[int]:  # noqa: N805
         return mapped_column(sa.ForeignKey("workspace.id", ondelete="CASCADE"), index=True)
+
+
+def locked_or_created(stmt: sa.Select, new_row: Callable[[], Any]) -> Any:
+    """The row `stmt` selects, locked FOR UPDATE; created first when it does not exist yet.
+
+    Two transactions may both find it missing: each inserts `new_row()` in a savepoint, the
+    loser's unique constraint fails, and both then wait for the one row's lock.
+    """
+    stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    row = db.session.scalar(stmt)
+    if row is not None:
+        return row
+    try:
+        with db.session.begin_nested():
+            db.session.add(new_row())
+    except sa.exc.IntegrityError:
+        pass  # the other transaction created it; its lock is waited for below
+    return db.session.scalar(stmt)

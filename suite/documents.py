@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from suite.db import WorkspaceScoped, db, utcnow
+from suite.db import WorkspaceScoped, db, locked_or_created, utcnow
 
 
 class DocumentCounter(WorkspaceScoped, db.Model):
@@ -24,19 +24,12 @@ class DocumentCounter(WorkspaceScoped, db.Model):
 def next_number(prefix: str, year: int | None = None) -> str:
     """`PREFIX-YYYY-NNNN` from a counter row locked in the transaction: no gaps, no twins."""
     year = year or utcnow().year
-    stmt = sa.select(DocumentCounter).where(
-        DocumentCounter.prefix == prefix, DocumentCounter.year == year
+    counter = locked_or_created(
+        sa.select(DocumentCounter).where(
+            DocumentCounter.prefix == prefix, DocumentCounter.year == year
+        ),
+        lambda: DocumentCounter(prefix=prefix, year=year, last=0),
     )
-    counter = db.session.scalar(stmt.with_for_update())
-    if counter is None:
-        try:  # the year's first number: two transactions may both try to create the counter
-            with db.session.begin_nested():
-                db.session.add(DocumentCounter(prefix=prefix, year=year, last=0))
-        except sa.exc.IntegrityError:
-            pass  # the other one did; wait for its lock below
-        counter = db.session.scalar(
-            stmt.with_for_update().execution_options(populate_existing=True)
-        )
     counter.last += 1
     db.session.flush()
     return f"{prefix}-{year}-{counter.last:04d}"

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from modules.inventory.models import Item, Location, StockBalance, StockMove
-from suite.db import db, utcnow
+from suite.db import db, locked_or_created, utcnow
 from suite.errors import DomainError
 
 CENT = Decimal("0.01")
@@ -48,21 +48,12 @@ class Document:
 
 def lock_balance(item_id: int, location_id: int) -> StockBalance:
     """The balance row, locked FOR UPDATE; created (race-safe) when it does not exist yet."""
-    stmt = (
-        sa.select(StockBalance)
-        .where(StockBalance.item_id == item_id, StockBalance.location_id == location_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
+    return locked_or_created(
+        sa.select(StockBalance).where(
+            StockBalance.item_id == item_id, StockBalance.location_id == location_id
+        ),
+        lambda: StockBalance(item_id=item_id, location_id=location_id, qty=0, value=0),
     )
-    row = db.session.scalar(stmt)
-    if row is not None:
-        return row
-    try:
-        with db.session.begin_nested():
-            db.session.add(StockBalance(item_id=item_id, location_id=location_id, qty=0, value=0))
-    except sa.exc.IntegrityError:
-        pass  # another transaction created it first; its row is locked below
-    return db.session.scalar(stmt)
 
 
 def lock_balances(keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], StockBalance]:
