@@ -241,8 +241,6 @@ class S7(DemoScenario):
         assert 'class="num st-red">375' in row
 
     def one_click_request(self) -> None:
-        if "purchasing.request_from_low_stock" not in self.app.view_functions:
-            pytest.skip("the purchasing module's one-click request is not available")
         with self.inside():
             box = item("BOX-4030").id
         c = self.client("buyer")
