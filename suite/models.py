@@ -3,7 +3,16 @@
 from suite.api.models import ApiToken
 from suite.audit.models import AuditAnchor, AuditEvent
 from suite.auth.models import Department, LoginAttempt, Membership, MembershipRole, Role, User
+from suite.checklists.models import (
+    ChecklistAnswer,
+    ChecklistRun,
+    ChecklistTemplate,
+    ChecklistTemplateVersion,
+    Checkpoint,
+    CheckpointToken,
+)
 from suite.documents import DocumentCounter
+from suite.files import StoredFile
 from suite.notify.models import Notification, OutboxMessage, WebhookEndpoint
 from suite.requests.models import GeneralRequest
 from suite.tenancy import Workspace
@@ -18,6 +27,13 @@ from suite.workflow.models import (
 )
 
 __all__ = [
+    "ChecklistAnswer",
+    "ChecklistRun",
+    "ChecklistTemplate",
+    "ChecklistTemplateVersion",
+    "Checkpoint",
+    "CheckpointToken",
+    "StoredFile",
     "ApiToken",
     "AuditAnchor",
     "AuditEvent",

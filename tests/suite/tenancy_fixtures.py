@@ -90,11 +90,59 @@ def _kernel_rows(app, ws_id, members) -> None:
         db.session.add(
             WebhookEndpoint(kind="dingtalk", url="https://robot.invalid/beta", events=["*"])
         )
+        _checklist_rows(staff)
         db.session.commit()
         with system():  # the daily anchor job, run for today
             anchor_workspace(db.session, ws_id, until=now.date() + dt.timedelta(days=2))
         db.session.commit()
         db.session.remove()
+
+
+def _checklist_rows(staff) -> None:
+    """A checklist template with a version, a checkpoint with its token, a run, an answer, a file."""
+    from suite import files
+    from suite.checklists.models import (
+        ChecklistAnswer,
+        ChecklistRun,
+        ChecklistTemplate,
+        ChecklistTemplateVersion,
+        Checkpoint,
+        CheckpointToken,
+    )
+
+    spec = {
+        "sections": [
+            {"title": SECRET, "items": [{"key": "i1", "type": "pass_fail", "label": SECRET}]}
+        ]
+    }
+    template = ChecklistTemplate(name=f"{SECRET} round", draft=spec)
+    db.session.add(template)
+    db.session.flush()
+    version = ChecklistTemplateVersion(template_id=template.id, number=1, spec=spec)
+    db.session.add(version)
+    db.session.flush()
+    template.current_version_id = version.id
+    point = Checkpoint(
+        name=f"{SECRET} door",
+        code="BETA1",
+        template_id=template.id,
+        token="beta-token-" + SECRET,
+        owner_id=staff.id,
+    )
+    db.session.add(point)
+    db.session.flush()
+    db.session.add(CheckpointToken(checkpoint_id=point.id, token=point.token))
+    photo = files.store(b"beta", name=f"{SECRET}.txt", content_type="text/plain")
+    run = ChecklistRun(
+        checkpoint_id=point.id, version_id=version.id, inspector_id=staff.id, submit_key="beta-run"
+    )
+    db.session.add(run)
+    db.session.flush()
+    db.session.add(
+        ChecklistAnswer(
+            run_id=run.id, item_key="i1", result="fail", note=SECRET, photo_ids=[photo.id]
+        )
+    )
 
 
 @pytest.fixture
