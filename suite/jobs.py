@@ -114,6 +114,8 @@ def run_periodic(app: Flask) -> None:
         ("outbox delivery", drain_all),
         ("audit anchoring", lambda: anchor_all(db.session)),
     ]
+    # the modules' (Manifest.periodic), before the outbox: their notifications go out this pass
+    tasks[1:1] = app.extensions["suite.registry"].periodic
     with app.app_context():
         for name, task in tasks:
             try:

@@ -69,6 +69,9 @@ class Manifest:
     # "modules.x.api": imported by suite.api.init_api before the API blueprint is registered;
     # its routes go on suite.api.blueprint.bp and its `SCHEMAS` dict joins the OpenAPI document
     api: str | None = None
+    # "pkg.mod:func" run on every scheduler pass (suite.jobs.run_periodic); each must be
+    # idempotent under several schedulers (claims in the database)
+    periodic: tuple[str, ...] = ()
 
 
 @dataclass
@@ -82,6 +85,7 @@ class Registry:
     actions: dict[str, Callable[..., Any]] = field(default_factory=dict)
     documents: dict[str, Any] = field(default_factory=dict)
     widgets: list[Callable[[], Any]] = field(default_factory=list)
+    periodic: list[tuple[str, Callable[[], Any]]] = field(default_factory=list)
 
     def manifest(self, name: str) -> Manifest:
         for m in self.manifests:
@@ -184,6 +188,7 @@ def load_modules(app: Flask, kernel: Iterable[Manifest], names: Iterable[str]) -
         for name, target in m.documents.items():
             registry.documents[name] = resolve(target)
         registry.widgets.extend(resolve(target) for target in m.widgets)
+        registry.periodic.extend((target, resolve(target)) for target in m.periodic)
         for target in m.workflows:
             spec = load_template(target)
             if spec["key"] in registry.templates:

@@ -1,0 +1,1 @@
+"""Inspections services: corrective actions, scheduled rounds, findings, the dashboard."""

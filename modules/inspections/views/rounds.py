@@ -1,0 +1,135 @@
+"""Scheduled rounds: the list (due / done / missed), schedules, and the inspector's home panel."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from flask import g, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from werkzeug.wrappers import Response
+
+from modules.inspections.blueprint import bp
+from modules.inspections.models import DONE, DUE, MISSED, InspectionRound, InspectionSchedule
+from modules.inspections.services import rounds as services
+from suite.auth.permissions import has_permission, require
+from suite.checklists.models import Checkpoint
+from suite.db import db, utcnow
+from suite.errors import DomainError
+from suite.tenancy import get_or_404
+from suite.views.filters import choice_arg
+from suite.views.pagination import newest_first
+from suite.web import redirect_to, render_page
+
+STATUSES = {DUE: _l("Due"), DONE: _l("Done"), MISSED: _l("Missed")}
+FREQUENCIES = {"daily": _l("Daily"), "weekly": _l("Weekly"), "weekdays": _l("On weekdays")}
+WEEKDAYS = [_l("Mon"), _l("Tue"), _l("Wed"), _l("Thu"), _l("Fri"), _l("Sat"), _l("Sun")]
+
+
+def today_widget() -> tuple[str, dict[str, Any]] | None:
+    """The home page panel of an inspector: today's rounds with the checkpoint's QR page."""
+    if g.get("membership") is None or not has_permission("inspections.round.read"):
+        return None
+    if not has_permission("inspections.finding.manage"):  # inspectors only
+        return None
+    rows = services.today_for(g.membership.id, g.membership.workspace_id)
+    if not rows:
+        return None
+    return ("inspections/rounds_widget.html", {"rows": rows, "statuses": STATUSES, "now": utcnow()})
+
+
+@bp.route("/rounds")
+@require("inspections.round.read")
+def round_list() -> Response:
+    status = choice_arg("status", STATUSES)
+    stmt = sa.select(InspectionRound)
+    if status:
+        stmt = stmt.where(InspectionRound.status == status)
+    rows, next_before = newest_first(stmt, InspectionRound.id)
+    return render_page(
+        "inspections/round_list.html",
+        "inspections/_round_rows.html",
+        "round-rows",
+        items=rows,
+        next_before=next_before,
+        status=status,
+        statuses=STATUSES,
+    )
+
+
+def _schedule_form_values() -> dict[str, Any]:
+    return {
+        "checkpoint_id": request.form.get("checkpoint_id", type=int),
+        "frequency": request.form.get("frequency", "daily"),
+        "weekdays": [int(d) for d in request.form.getlist("weekdays") if d.isdigit()],
+        "time_of_day": request.form.get("time_of_day", "09:00"),
+        "window_hours": request.form.get("window_hours", "4"),
+        "inspector_id": request.form.get("inspector_id", type=int),
+    }
+
+
+@bp.route("/schedules", methods=["GET", "POST"])
+@require("inspections.schedule.manage")
+def schedule_list() -> Response:
+    errors: dict[str, str] = {}
+    values = {"frequency": "daily", "time_of_day": "09:00", "window_hours": "4", "weekdays": []}
+    if request.method == "POST":
+        values = _schedule_form_values()
+        try:
+            time_of_day = dt.time.fromisoformat(values["time_of_day"])
+        except ValueError:
+            errors["time_of_day"] = _("Enter a time like 09:00.")
+        window = str(values["window_hours"])
+        if not window.isdigit():
+            errors["window_hours"] = _("Enter a whole number of hours.")
+        if not errors:
+            try:
+                services.save_schedule(
+                    None,
+                    checkpoint_id=values["checkpoint_id"] or 0,
+                    frequency=values["frequency"],
+                    weekdays=values["weekdays"],
+                    time_of_day=time_of_day,
+                    window_hours=int(window),
+                    inspector_id=values["inspector_id"] or None,
+                )
+            except DomainError as exc:
+                db.session.rollback()
+                errors[exc.field or "checkpoint_id"] = exc.message
+            else:
+                db.session.commit()
+                return redirect_to("inspections.schedule_list", _("Saved."))
+    schedules = list(
+        db.session.scalars(sa.select(InspectionSchedule).order_by(InspectionSchedule.id).limit(500))
+    )
+    points = list(
+        db.session.scalars(
+            sa.select(Checkpoint)
+            .where(Checkpoint.module == "inspections", Checkpoint.active.is_(True))
+            .order_by(Checkpoint.code)
+            .limit(500)
+        )
+    )
+    return render_page(
+        "inspections/schedule_list.html",
+        "inspections/_schedule_form.html",
+        "schedule-form",
+        status=422 if errors else 200,
+        schedules=schedules,
+        points=points,
+        errors=errors,
+        values=values,
+        frequencies=FREQUENCIES,
+        weekdays=WEEKDAYS,
+    )
+
+
+@bp.route("/schedules/<int:inspection_schedule_id>/toggle", methods=["POST"])
+@require("inspections.schedule.manage")
+def schedule_toggle(inspection_schedule_id: int) -> Response:
+    schedule = get_or_404(InspectionSchedule, inspection_schedule_id)
+    schedule.active = not schedule.active
+    db.session.commit()
+    return redirect_to("inspections.schedule_list", _("Saved."))
