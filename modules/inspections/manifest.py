@@ -15,7 +15,7 @@ manifest = Manifest(
         RoleSpec(
             "inspections.inspector",
             _l("Inspector"),
-            (),
+            ("suite.checklist.fill", "suite.checklist.read"),
             demo_login="inspector",
             demo_department="production",
         ),
