@@ -22,6 +22,7 @@ from tests.suite.checklist_helpers import ALL_TYPES, build_template, png
 def ws_member(app, make_workspace, make_member):
     ws = make_workspace("acme")
     mid = make_member(ws, "ivy", roles=("inspections.inspector",))
+    ws.otto = make_member(ws, "otto", roles=("inspections.inspector",))
     with app.app_context(), use_workspace(ws.id):
         yield ws, db.session.get(Membership, mid)
         db.session.rollback()
@@ -234,13 +235,12 @@ def test_submit_scores_counts_numbers_and_signals_once(ws_member):
     assert [it["key"] for it, _a in services.failed_items(run1)] == [keys["pass_fail"]]
 
 
-def test_only_the_inspector_fills_and_a_submitted_run_is_locked(ws_member, app, make_member):
+def test_only_the_inspector_fills_and_a_submitted_run_is_locked(ws_member):
     ws, ivy = ws_member
-    otto = make_member(ws, "otto", roles=("inspections.inspector",))
     template, keys = build_template(items=[("pass_fail", {"label": "A"})])
     run = services.open_run(_point(template), ivy)
     services.save_answer(run, keys["pass_fail"], result="pass")
-    other = db.session.get(Membership, otto)
+    other = db.session.get(Membership, ws.otto)
     with pytest.raises(DomainError):
         services.submit(run, other, key="x")
     services.submit(run, ivy, key="y")

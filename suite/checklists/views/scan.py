@@ -253,6 +253,15 @@ def photo_url(run: ChecklistRun, stored_file_id: int) -> str:
     return url_for("suite.checklist_run_file", checklist_run_id=run.id, stored_file_id=stored_file_id)
 
 
+@bp.app_template_filter("plain_decimal")
+def plain_decimal(value: Decimal | None) -> str:
+    """`1.8000` -> `1.8`, `100` stays `100` (never `1E+2`)."""
+    if value is None:
+        return ""
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 @bp.app_template_global("checklist_item_ctx")
 def checklist_item_ctx(it: dict[str, Any]) -> dict[str, Any]:
     """Range and unit text of a number item, for the QR page and the run page."""
