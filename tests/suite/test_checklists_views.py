@@ -214,7 +214,7 @@ def test_designer_refuses_bad_input_next_to_the_field_and_publishes(app, site, c
     html = resp.get_data(as_text=True)
     assert f'id="err-{key}-max"' in html and "must not be below the minimum" in html
     resp = client.htmx(
-        "POST", f"/checklists/templates/{tid}/sections/0/items", target=target, data={"type": "yes_no"}
+        "POST", f"/checklists/templates/{tid}/items", target=target, data={"type": "yes_no", "section": "0"}
     )
     assert resp.status_code == 200
     resp = client.htmx("POST", f"/checklists/templates/{tid}/publish", target=target)

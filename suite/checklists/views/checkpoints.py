@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import request
+from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
 from werkzeug.wrappers import Response
@@ -19,7 +19,7 @@ from suite.printing import absolute_url, pdf_response, qr_data_uri, render_pdf
 from suite.tenancy import get_or_404
 from suite.views import bp
 from suite.views.pagination import keyset
-from suite.web import error_response, redirect_to, render_form, render_page
+from suite.web import redirect_to, render_form, render_page
 
 MAX_LABELS = 60
 
@@ -154,15 +154,14 @@ def checkpoint_revoke(checkpoint_id: int) -> Response:
 def checkpoint_labels() -> Response:
     """A4 sheets of labels (name, QR code, short code) for the checkpoints ticked in the list."""
     ids = request.args.getlist("checkpoint", type=int)[:MAX_LABELS]
-    if not ids:
-        return error_response(422, _("Tick the checkpoints to print labels for."))
     points = list(
         db.session.scalars(
             sa.select(Checkpoint).where(Checkpoint.id.in_(ids)).order_by(Checkpoint.code)
         )
     )
     if not points:
-        return error_response(404)
+        flash(_("Tick the checkpoints to print labels for."), "error")
+        return redirect(url_for("suite.checkpoint_list"), 302)
     labels = [{"point": p, "qr": qr_data_uri(scan_url(p), scale=6)} for p in points]
     pdf = render_pdf("checklists/print/labels.html", labels=labels)
     return pdf_response(pdf, _("checkpoint-labels") + ".pdf")

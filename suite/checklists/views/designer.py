@@ -163,23 +163,24 @@ def checklist_template_section_add(checklist_template_id: int) -> Response:
     return _change(checklist_template_id, lambda t: services.add_section(t, title))
 
 
-@bp.route(
-    "/checklists/templates/<int:checklist_template_id>/sections/<int:index>", methods=["POST"]
-)
+def _index(name: str) -> int:
+    return request.form.get(name, -1, type=int)
+
+
+@bp.route("/checklists/templates/<int:checklist_template_id>/sections/edit", methods=["POST"])
 @require("suite.checklist.design")
-def checklist_template_section_edit(checklist_template_id: int, index: int) -> Response:
+def checklist_template_section_edit(checklist_template_id: int) -> Response:
+    index = _index("section")
     if request.form.get("remove"):
         return _change(checklist_template_id, lambda t: services.remove_section(t, index))
     title = request.form.get("title", "")
     return _change(checklist_template_id, lambda t: services.rename_section(t, index, title))
 
 
-@bp.route(
-    "/checklists/templates/<int:checklist_template_id>/sections/<int:index>/items",
-    methods=["POST"],
-)
+@bp.route("/checklists/templates/<int:checklist_template_id>/items", methods=["POST"])
 @require("suite.checklist.design")
-def checklist_template_item_add(checklist_template_id: int, index: int) -> Response:
+def checklist_template_item_add(checklist_template_id: int) -> Response:
+    index = _index("section")
     kind = request.form.get("type", "")
     return _change(checklist_template_id, lambda t: services.add_item(t, index, kind))
 
