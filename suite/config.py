@@ -58,6 +58,8 @@ DEFAULTS: dict[str, Any] = {
     "SUITE_ARGON2_TIME_COST": 3,
     "SUITE_ARGON2_MEMORY_COST": 65536,
     "SUITE_PAGE_SIZE": 25,
+    # Checklist photos: bigger uploads are refused (the QR page downscales on the phone first).
+    "SUITE_CHECKLIST_PHOTO_MAX_BYTES": 8 * 1024 * 1024,
     # Outgoing mail: SMTP when a host is set, else .eml files in instance/mail/ (development).
     "SUITE_SMTP_HOST": None,
     "SUITE_SMTP_PORT": 587,  # 465 = implicit TLS

@@ -24,6 +24,9 @@ manifest = Manifest(
         Permission("suite.workflow.design", _l("Design processes and the working calendar")),
         Permission("suite.request.create", _l("Create general requests")),
         Permission("suite.workflow.manage", _l("Manage approval processes")),
+        Permission("suite.checklist.design", _l("Design checklists and checkpoints")),
+        Permission("suite.checklist.fill", _l("Fill checklists at checkpoints")),
+        Permission("suite.checklist.read", _l("Read submitted checklists")),
     ),
     roles=(
         RoleSpec(
@@ -59,6 +62,20 @@ manifest = Manifest(
         MenuItem(_l("Inbox"), "suite.inbox", icon="inbox", order=10),
         MenuItem(
             _l("Requests"), "suite.request_list", "suite.request.create", icon="request", order=20
+        ),
+        MenuItem(
+            _l("Checklists"),
+            "suite.checklist_template_list",
+            "suite.checklist.design",
+            icon="checklist",
+            order=600,
+        ),
+        MenuItem(
+            _l("Checkpoints"),
+            "suite.checkpoint_list",
+            "suite.checklist.design",
+            icon="qr",
+            order=610,
         ),
         MenuItem(_l("Users"), "suite.user_list", "suite.user.manage", icon="users", order=900),
         MenuItem(
@@ -102,5 +119,6 @@ manifest = Manifest(
         ),
         MenuItem(_l("API tokens"), "suite.token_list", icon="key", order=990),
     ),
+    demo="suite.checklists.demo:seed",
     jobs={"suite.drain_outbox": "suite.notify.jobs:drain_outbox"},
 )

@@ -33,6 +33,8 @@ manifest = Manifest(
             "inspections.inspector",
             _l("Inspector"),
             (
+                "suite.checklist.fill",
+                "suite.checklist.read",
                 "inspections.action.read",
                 "inspections.round.read",
                 "inspections.finding.manage",

@@ -4,6 +4,7 @@ from flask import Blueprint
 
 bp = Blueprint("suite", __name__)
 
+from suite.checklists import views as checklist_views
 from suite.requests import views as request_views
 from suite.views import (
     account,

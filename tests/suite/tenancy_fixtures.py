@@ -99,50 +99,34 @@ def _kernel_rows(app, ws_id, members) -> None:
 
 
 def _checklist_rows(staff) -> None:
-    """A checklist template with a version, a checkpoint with its token, a run, an answer, a file."""
-    from suite import files
-    from suite.checklists.models import (
-        ChecklistAnswer,
-        ChecklistRun,
-        ChecklistTemplate,
-        ChecklistTemplateVersion,
-        Checkpoint,
-        CheckpointToken,
-    )
+    """Through the checklist services: a published template, a checkpoint with a revoked and a
+    live token, a submitted run whose failed item has a photo and a note."""
+    import io
 
-    spec = {
-        "sections": [
-            {"title": SECRET, "items": [{"key": "i1", "type": "pass_fail", "label": SECRET}]}
-        ]
-    }
-    template = ChecklistTemplate(name=f"{SECRET} round", draft=spec)
-    db.session.add(template)
-    db.session.flush()
-    version = ChecklistTemplateVersion(template_id=template.id, number=1, spec=spec)
-    db.session.add(version)
-    db.session.flush()
-    template.current_version_id = version.id
-    point = Checkpoint(
+    from PIL import Image
+
+    from suite.checklists import services
+
+    template = services.save_template(None, name=f"{SECRET} round")
+    services.rename_section(template, 0, SECRET)
+    key = services.add_item(template, 0, "pass_fail")
+    services.update_item(template, key, {"label": SECRET, "required": "y", "require_photo": "y"})
+    services.publish(template, staff)
+    point = services.save_checkpoint(
+        None,
         name=f"{SECRET} door",
         code="BETA1",
+        site=SECRET,
         template_id=template.id,
-        token="beta-token-" + SECRET,
         owner_id=staff.id,
     )
-    db.session.add(point)
-    db.session.flush()
-    db.session.add(CheckpointToken(checkpoint_id=point.id, token=point.token))
-    photo = files.store(b"beta", name=f"{SECRET}.txt", content_type="text/plain")
-    run = ChecklistRun(
-        checkpoint_id=point.id, version_id=version.id, inspector_id=staff.id, submit_key="beta-run"
-    )
-    db.session.add(run)
-    db.session.flush()
-    db.session.add(
-        ChecklistAnswer(
-            run_id=run.id, item_key="i1", result="fail", note=SECRET, photo_ids=[photo.id]
-        )
-    )
+    services.revoke_token(point)
+    run = services.open_run(point, staff)
+    services.save_answer(run, key, result="fail", note=SECRET)
+    image = io.BytesIO()
+    Image.new("RGB", (8, 8), "red").save(image, "PNG")
+    services.add_photo(run, key, image.getvalue(), name=f"{SECRET}.png", member=staff)
+    services.submit(run, staff, key="beta-run")
 
 
 @pytest.fixture

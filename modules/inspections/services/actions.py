@@ -98,7 +98,13 @@ def start(
     description: str = "",
     photo_ids: list[int] | None = None,
 ) -> CorrectiveAction:
-    """Create the action and start its process: the area owner's fix task with its SLA."""
+    """Create the action and start its process: the area owner's fix task with its SLA.
+
+    A checkpoint without an area owner gives the fix to whoever found the problem (otherwise
+    the fix node would find nobody and pass straight to `check_fix`, refusing the submit)."""
+    assignee_id = checkpoint.owner_id or verifier_id
+    if assignee_id is None:
+        raise DomainError(_("The checkpoint has no area owner."))
     ca = CorrectiveAction(
         number=next_number("CA"),
         checkpoint_id=checkpoint.id,
@@ -107,15 +113,13 @@ def start(
         item_label=item_label[:300],
         description=description,
         photo_ids=photo_ids or [],
-        assignee_id=checkpoint.owner_id,
+        assignee_id=assignee_id,
         verifier_id=verifier_id,
         status=OPEN,
     )
     db.session.add(ca)
     db.session.flush()
-    initiator = verifier_id or checkpoint.owner_id
-    if initiator is None:
-        raise DomainError(_("The checkpoint has no area owner."))
+    initiator = verifier_id or assignee_id
     result = engine.submit(DOC_TYPE, ca, initiator, key=f"ca:{ca.id}")
     ca.instance_id = result.instance_id
     ca.due_at = open_task_due(ca, FIX_NODE)

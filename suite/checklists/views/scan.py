@@ -1,0 +1,270 @@
+"""The QR page `/q/<token>`: scan, log in if needed, fill the checklist item by item, submit.
+
+Built for a phone on a weak network (ARCHITECTURE 6): a lean layout with its CSS inline, htmx
+served gzipped, every answer posted the moment it is entered, and the submission carrying an
+idempotency key so a retried submit records one run.
+"""
+
+from __future__ import annotations
+
+import gzip
+import secrets
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from flask import current_app, g, make_response, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from suite.auth.permissions import has_permission, require
+from suite.checklists import services
+from suite.checklists import spec as specs
+from suite.checklists.models import DRAFT, ChecklistRun, Checkpoint
+from suite.checklists.services import SubmitRefused
+from suite.db import db
+from suite.errors import DomainError
+from suite.extensions import login_manager
+from suite.tenancy import get_or_404, system
+from suite.views import bp
+from suite.web import error_response, is_htmx, redirect_to, render_page
+
+HTMX = "vendor/htmx/htmx-2.0.11.min.js"
+
+
+@cache
+def _htmx_gzip(path: str) -> bytes:
+    return gzip.compress(Path(path).read_bytes(), 9, mtime=0)
+
+
+@bp.route("/q/htmx.js")
+def checklist_htmx() -> Response:
+    """htmx gzipped (about 17 KB instead of 51 KB): the QR page's only script file."""
+    path = str(Path(current_app.static_folder or "static", HTMX))
+    if "gzip" in request.headers.get("Accept-Encoding", ""):
+        resp = make_response(_htmx_gzip(path))
+        resp.headers["Content-Encoding"] = "gzip"
+    else:
+        resp = make_response(Path(path).read_bytes())
+    resp.mimetype = "text/javascript"
+    resp.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    resp.vary.add("Accept-Encoding")
+    return resp
+
+
+def _label_page(code: int, title: str, message: str) -> Response:
+    from flask import render_template
+
+    return make_response(
+        render_template("checklists/label_status.html", title=title, message=message), code
+    )
+
+
+@bp.route("/q/<token>")
+def checkpoint_scan(token: str) -> Response:
+    """Where a QR label points: the inspector's open checklist for that checkpoint."""
+    with system():  # the token alone says whose label it is; nothing is shown before login
+        row = services.find_token(token)
+        revoked, ws = (row.revoked_at is not None, row.workspace_id) if row else (False, None)
+    if row is None:
+        return _label_page(
+            404,
+            _("Unknown label"),
+            _("This QR code is not a label of this system, or it was deleted."),
+        )
+    if revoked:
+        return _label_page(
+            410,
+            _("This label is no longer valid"),
+            _("This label has been replaced. Please use the new label at this place."),
+        )
+    if not current_user.is_authenticated or g.get("membership") is None:
+        return login_manager.unauthorized()
+    if ws != g.membership.workspace_id:
+        return _label_page(
+            404, _("Unknown label"), _("This label belongs to another company's workspace.")
+        )
+    if not has_permission("suite.checklist.fill"):
+        return error_response(403, _("You may not fill checklists. Ask an administrator."))
+    point = get_or_404(Checkpoint, row.checkpoint_id)
+    try:
+        run = services.open_run(point, g.membership)
+    except DomainError as exc:
+        return _label_page(409, point.name, exc.message)
+    db.session.commit()
+    return run_page(run)
+
+
+def run_page(
+    run: ChecklistRun, *, status: int = 200, problems: dict[str, str] | None = None
+) -> Response:
+    answers = services.answers_of(run)
+    done = sum(services.is_answered(it, answers.get(it["key"])) for it in specs.items(run.version.spec))
+    return render_page(
+        "checklists/run_fill.html",
+        "checklists/_run_form.html",
+        f"run-{run.id}-form",
+        status=status,
+        run=run,
+        point=run.checkpoint,
+        spec=run.version.spec,
+        answers=answers,
+        problems=problems or {},
+        done=done,
+        total=sum(1 for _i in specs.items(run.version.spec)),
+        submit_key=secrets.token_urlsafe(18),
+        failed=services.is_failed,
+        answered=services.is_answered,
+        scored=specs.can_fail,
+    )
+
+
+def _my_draft(checklist_run_id: int) -> ChecklistRun:
+    run = get_or_404(ChecklistRun, checklist_run_id)
+    if run.inspector_id != g.membership.id:
+        from flask import abort
+
+        abort(404)
+    return run
+
+
+def _item_response(run: ChecklistRun, key: str, *, error: str | None = None) -> Response:
+    """The item's fragment (HTMX) or, for a plain form post, back to the checklist."""
+    if not is_htmx():
+        if error:
+            return run_page(run, status=422, problems={key: error})
+        resp = make_response("", 303)
+        resp.headers["Location"] = url_for("suite.checkpoint_scan", token=run.checkpoint.token) + (
+            f"#item-{key}"
+        )
+        return resp
+    it = specs.item(run.version.spec, key)
+    answers = services.answers_of(run)
+    from flask import render_template
+
+    html = render_template(
+        "checklists/_run_item.html",
+        run=run,
+        it=it,
+        answer=answers.get(key),
+        problem=error,
+        failed=services.is_failed,
+        answered=services.is_answered,
+        scored=specs.can_fail,
+    )
+    resp = make_response(html, 422 if error else 200)
+    resp.headers["HX-Trigger"] = "suite:checklist-answer-saved"
+    return resp
+
+
+@bp.route("/checklists/runs/<int:checklist_run_id>/items/<item_key>", methods=["POST"])
+@require("suite.checklist.fill")
+def checklist_run_answer(checklist_run_id: int, item_key: str) -> Response:
+    """Save one item's answer (a tap, a number, a note) the moment it is entered."""
+    run = _my_draft(checklist_run_id)
+    if run.status != DRAFT:
+        return redirect_to("suite.checklist_run_detail", checklist_run_id=run.id)
+    form = request.form
+    try:
+        services.save_answer(
+            run,
+            item_key,
+            result=form.get("result"),
+            value=form.get("value"),
+            note=form.get("note"),
+        )
+    except DomainError as exc:
+        db.session.rollback()
+        return _item_response(get_or_404(ChecklistRun, checklist_run_id), item_key, error=exc.message)
+    db.session.commit()
+    return _item_response(run, item_key)
+
+
+@bp.route("/checklists/runs/<int:checklist_run_id>/items/<item_key>/photos", methods=["POST"])
+@require("suite.checklist.fill")
+def checklist_run_photo_add(checklist_run_id: int, item_key: str) -> Response:
+    """Attach a photo (downscaled on the phone first); refuses non-images and oversized files."""
+    run = _my_draft(checklist_run_id)
+    if run.status != DRAFT:
+        return redirect_to("suite.checklist_run_detail", checklist_run_id=run.id)
+    upload = request.files.get("photo")
+    data = upload.read(current_app.config["SUITE_CHECKLIST_PHOTO_MAX_BYTES"] + 1) if upload else b""
+    try:
+        services.add_photo(
+            run, item_key, data, name=(upload.filename if upload else "") or "", member=g.membership
+        )
+    except DomainError as exc:
+        db.session.rollback()
+        return _item_response(get_or_404(ChecklistRun, checklist_run_id), item_key, error=exc.message)
+    db.session.commit()
+    return _item_response(run, item_key)
+
+
+@bp.route(
+    "/checklists/runs/<int:checklist_run_id>/items/<item_key>/photos/<int:stored_file_id>/delete",
+    methods=["POST"],
+)
+@require("suite.checklist.fill")
+def checklist_run_photo_remove(checklist_run_id: int, item_key: str, stored_file_id: int) -> Response:
+    run = _my_draft(checklist_run_id)
+    try:
+        services.remove_photo(run, item_key, stored_file_id)
+    except DomainError as exc:
+        db.session.rollback()
+        return _item_response(get_or_404(ChecklistRun, checklist_run_id), item_key, error=exc.message)
+    db.session.commit()
+    return _item_response(run, item_key)
+
+
+def _coordinate(name: str) -> Decimal | None:
+    return specs.parse_decimal(request.form.get(name, "")[:20])
+
+
+@bp.route("/checklists/runs/<int:checklist_run_id>/submit", methods=["POST"])
+@require("suite.checklist.fill")
+def checklist_run_submit(checklist_run_id: int) -> Response:
+    """Submit once: a retry with the same key lands on the same result page."""
+    run = _my_draft(checklist_run_id)
+    key = request.form.get("submit_key", "")
+    try:
+        run, _first = services.submit(
+            run,
+            g.membership,
+            key=key,
+            latitude=_coordinate("latitude"),
+            longitude=_coordinate("longitude"),
+        )
+    except SubmitRefused as exc:
+        db.session.rollback()
+        return run_page(get_or_404(ChecklistRun, checklist_run_id), status=422, problems=exc.items)
+    except DomainError as exc:
+        db.session.rollback()
+        run = get_or_404(ChecklistRun, checklist_run_id)
+        return run_page(run, status=422, problems={"_": exc.message})
+    db.session.commit()
+    return redirect_to(
+        "suite.checklist_run_detail", _("Checklist submitted."), checklist_run_id=run.id
+    )
+
+
+def photo_url(run: ChecklistRun, stored_file_id: int) -> str:
+    return url_for("suite.checklist_run_file", checklist_run_id=run.id, stored_file_id=stored_file_id)
+
+
+@bp.app_template_filter("plain_decimal")
+def plain_decimal(value: Decimal | None) -> str:
+    """`1.8000` -> `1.8`, `100` stays `100` (never `1E+2`)."""
+    if value is None:
+        return ""
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+@bp.app_template_global("checklist_item_ctx")
+def checklist_item_ctx(it: dict[str, Any]) -> dict[str, Any]:
+    """Range and unit text of a number item, for the QR page and the run page."""
+    low, high = it.get("min") or "", it.get("max") or ""
+    rng = f"{low}–{high}" if low and high else (f"≥ {low}" if low else (f"≤ {high}" if high else ""))
+    return {"range": rng, "unit": it.get("unit") or ""}
