@@ -1,4 +1,5 @@
-"""Rows in every WorkspaceScoped model of the business modules (crm, inventory, purchasing), made
+"""Rows in every WorkspaceScoped model of the business modules (crm, inventory, purchasing,
+inspections with the checklist kernel's templates, checkpoints, runs and files), made
 the way the modules make them, for the tenant-isolation tests (tests/suite/test_tenancy.py on
 SQLite, tests/pg/test_tenancy_pg.py on PostgreSQL).
 
@@ -21,6 +22,7 @@ fixtures in tests/suite/tenancy_fixtures.py: the markers, `module_models()` and 
 
 from __future__ import annotations
 
+import io
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -30,6 +32,7 @@ from flask import Flask
 
 from modules.crm.models import Party
 from modules.crm.services import ContactInput, PartyInput, add_contact, save_party
+from modules.inspections.models import CorrectiveAction, InspectionRound
 from modules.inventory import master
 from modules.inventory.models import Item, Location, LowStockAlert, StockBalance, Warehouse
 from modules.inventory.services import issues, stocktakes, transfers
@@ -44,7 +47,7 @@ from modules.purchasing.services import invoices, orders, receipts
 from modules.purchasing.services import requests as purchase_requests
 from suite.auth.models import Membership, Role
 from suite.auth.services import save_department, save_member
-from suite.db import db
+from suite.db import db, utcnow
 from suite.notify.delivery import drain
 from suite.tenancy import scoped_models, system, use_workspace
 from suite.workflow import engine
@@ -56,7 +59,7 @@ PASSWORD = "tenancy-rows-pass"
 SECRET = "BETA-SECRET"
 DOC_SECRET = f"{SECRET}-DOC"
 ACME_OWN = "ACME-OWN"
-MODULES = ("crm", "inventory", "purchasing")
+MODULES = ("crm", "inventory", "purchasing", "inspections")
 # login suffix -> (role codes, in the marker's Production department?)
 PEOPLE = {
     "head": (("suite.staff",), True),
@@ -64,6 +67,8 @@ PEOPLE = {
     "finance": (("suite.finance",), False),
     "buyer": (("purchasing.buyer",), False),
     "keeper": (("inventory.warehouse",), False),
+    "owner": (("inspections.area_owner",), True),
+    "inspector": (("inspections.inspector",), True),
 }
 
 
@@ -275,8 +280,84 @@ def _stock(marker: str, rows: ModuleRows) -> None:
     db.session.commit()
 
 
+def _png(color: str) -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (16, 12), color).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def _inspections(marker: str, prefix: str, rows: ModuleRows) -> None:
+    """Through the checklist and inspections services: a published template, a checkpoint open to
+    anonymous reports with a revoked and a live token, a daily schedule, a submitted run with a
+    failed item (photo, note; a corrective action whose fix is recorded; today's round done),
+    and a reported problem."""
+    from modules.inspections.services import actions, findings
+    from modules.inspections.services import rounds as inspection_rounds
+    from modules.inspections.services.photos import Upload
+    from suite.checklists import services as checklists
+
+    member = {k: db.session.get(Membership, v) for k, v in rows.members.items()}
+    template = checklists.save_template(None, name=f"{marker} round")
+    checklists.rename_section(template, 0, marker)
+    key = checklists.add_item(template, 0, "pass_fail")
+    checklists.update_item(
+        template,
+        key,
+        {"label": marker, "required": "y", "require_photo": "y", "corrective_action": "y"},
+    )
+    checklists.publish(template, member["inspector"])
+    point = checklists.save_checkpoint(
+        None,
+        name=f"{marker} door",
+        code=f"{prefix[:10]}-CP1".upper(),
+        site=marker,
+        area=marker,
+        template_id=template.id,
+        owner_id=member["owner"].id,
+        anonymous_reports=True,
+    )
+    checklists.revoke_token(point)
+    rows.ids["checkpoint"] = point.id
+    zone = inspection_rounds.zone(point.workspace_id)
+    hour = utcnow().astimezone(zone).replace(minute=0, second=0, microsecond=0, tzinfo=None)
+    schedule = inspection_rounds.save_schedule(
+        None,
+        checkpoint_id=point.id,
+        frequency="daily",
+        weekdays=(),
+        time_of_day=hour.time(),
+        window_hours=24,
+        inspector_id=member["inspector"].id,
+    )
+    rows.ids["schedule"] = schedule.id
+    db.session.commit()
+    run = checklists.open_run(point, member["inspector"])
+    checklists.save_answer(run, key, result="fail", note=marker)
+    checklists.add_photo(run, key, _png("red"), name=f"{marker}.png", member=member["inspector"])
+    checklists.submit(run, member["inspector"], key=_key())
+    rows.ids["run"] = run.id
+    db.session.commit()
+    ca = db.session.scalar(sa.select(CorrectiveAction).where(CorrectiveAction.run_id == run.id))
+    actions.record_fix(
+        ca, member["owner"], note=marker, photos=[Upload(_png("green"), "fix.png")], key=_key()
+    )
+    rows.ids["corrective_action"] = ca.id
+    finding = findings.report(
+        point,
+        description=marker,
+        contact=marker,
+        photo=Upload(_png("blue"), "finding.png"),
+        address=f"{prefix}-address",
+    )
+    rows.ids["finding"] = finding.id
+    db.session.commit()
+
+
 def populate_modules(app: Flask, ws_id: int, *, marker: str, prefix: str) -> ModuleRows:
-    """Rows in every crm / inventory / purchasing model of workspace `ws_id` (committed).
+    """Rows in every crm / inventory / purchasing / inspections (and checklist) model of
+    workspace `ws_id` (committed).
 
     `prefix` makes the logins unique across workspaces (`<prefix>-staff`, ...; password
     `PASSWORD`); `marker` goes into every text a page or an export may show.
@@ -288,6 +369,7 @@ def populate_modules(app: Flask, ws_id: int, *, marker: str, prefix: str) -> Mod
             _master_data(marker, rows)
             _purchasing(marker, rows)
             _stock(marker, rows)
+            _inspections(marker, prefix, rows)
             _check(rows)
             drain()  # in-app notifications (low stock, tasks, cc); e-mails go to instance/mail
         finally:
@@ -317,6 +399,12 @@ def _check(rows: ModuleRows) -> None:
     assert on_hand == {"main": Decimal("100.000"), "shelf": Decimal("20.000")}
     alert = db.session.scalar(sa.select(LowStockAlert))
     assert (alert.item_id, alert.on_hand) == (rows.ids["item1"], Decimal("120.000"))
+    ca = db.session.get(CorrectiveAction, rows.ids["corrective_action"])
+    assert (ca.status, ca.assignee_id) == ("fixed", rows.members["owner"]), ca.status
+    done = db.session.scalar(
+        sa.select(InspectionRound).where(InspectionRound.run_id == rows.ids["run"])
+    )
+    assert done is not None and done.status == "done"
     payment = db.session.scalar(sa.select(PaymentRequest))
     assert (payment.invoice_id, payment.amount, payment.status) == (
         rows.ids["invoice"],

@@ -90,43 +90,11 @@ def _kernel_rows(app, ws_id, members) -> None:
         db.session.add(
             WebhookEndpoint(kind="dingtalk", url="https://robot.invalid/beta", events=["*"])
         )
-        _checklist_rows(staff)
         db.session.commit()
         with system():  # the daily anchor job, run for today
             anchor_workspace(db.session, ws_id, until=now.date() + dt.timedelta(days=2))
         db.session.commit()
         db.session.remove()
-
-
-def _checklist_rows(staff) -> None:
-    """Through the checklist services: a published template, a checkpoint with a revoked and a
-    live token, a submitted run whose failed item has a photo and a note."""
-    import io
-
-    from PIL import Image
-
-    from suite.checklists import services
-
-    template = services.save_template(None, name=f"{SECRET} round")
-    services.rename_section(template, 0, SECRET)
-    key = services.add_item(template, 0, "pass_fail")
-    services.update_item(template, key, {"label": SECRET, "required": "y", "require_photo": "y"})
-    services.publish(template, staff)
-    point = services.save_checkpoint(
-        None,
-        name=f"{SECRET} door",
-        code="BETA1",
-        site=SECRET,
-        template_id=template.id,
-        owner_id=staff.id,
-    )
-    services.revoke_token(point)
-    run = services.open_run(point, staff)
-    services.save_answer(run, key, result="fail", note=SECRET)
-    image = io.BytesIO()
-    Image.new("RGB", (8, 8), "red").save(image, "PNG")
-    services.add_photo(run, key, image.getvalue(), name=f"{SECRET}.png", member=staff)
-    services.submit(run, staff, key="beta-run")
 
 
 @pytest.fixture

@@ -119,7 +119,7 @@ def finding_list() -> Response:
         "finding-rows",
         items=rows,
         next_before=next_before,
-        status=status,
+        current=status,
         statuses=STATUSES,
     )
 

@@ -54,7 +54,7 @@ def round_list() -> Response:
         "round-rows",
         items=rows,
         next_before=next_before,
-        status=status,
+        current=status,
         statuses=STATUSES,
     )
 
