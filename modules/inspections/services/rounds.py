@@ -157,6 +157,24 @@ def inspectors(workspace_id: int, round_: InspectionRound) -> list[int]:
         )
 
 
+def inspector_choices() -> list[tuple[int, str]]:
+    """(membership id, name) of the workspace's active inspectors, for schedule forms."""
+    from suite.auth.models import User
+
+    return [
+        (mid, name)
+        for mid, name in db.session.execute(
+            sa.select(Membership.id, User.display_name)
+            .join(User, User.id == Membership.user_id)
+            .join(MembershipRole, MembershipRole.membership_id == Membership.id)
+            .join(Role, Role.id == MembershipRole.role_id)
+            .where(Role.code == INSPECTOR_ROLE, Membership.active.is_(True))
+            .order_by(User.display_name, Membership.id)
+            .limit(500)
+        )
+    ]
+
+
 def flag_missed(now: dt.datetime, batch: int = 200) -> int:
     """Rounds whose window ended without a run: missed, inspectors notified (once per round)."""
     t = InspectionRound.__table__

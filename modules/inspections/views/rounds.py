@@ -64,43 +64,61 @@ def _schedule_form_values() -> dict[str, Any]:
         "checkpoint_id": request.form.get("checkpoint_id", type=int),
         "frequency": request.form.get("frequency", "daily"),
         "weekdays": [int(d) for d in request.form.getlist("weekdays") if d.isdigit()],
-        "time_of_day": request.form.get("time_of_day", "09:00"),
-        "window_hours": request.form.get("window_hours", "4"),
+        "time_of_day": request.form.get("time_of_day", "").strip(),
+        "window_hours": request.form.get("window_hours", "").strip(),
         "inspector_id": request.form.get("inspector_id", type=int),
     }
 
 
-@bp.route("/schedules", methods=["GET", "POST"])
-@require("inspections.schedule.manage")
-def schedule_list() -> Response:
+def _schedule_values(schedule: InspectionSchedule | None) -> dict[str, Any]:
+    if schedule is None:
+        return {"frequency": "daily", "time_of_day": "09:00", "window_hours": "4", "weekdays": []}
+    return {
+        "checkpoint_id": schedule.checkpoint_id,
+        "frequency": schedule.frequency,
+        "weekdays": list(schedule.weekdays or []),
+        "time_of_day": schedule.time_of_day.strftime("%H:%M"),
+        "window_hours": str(schedule.window_hours),
+        "inspector_id": schedule.inspector_id,
+    }
+
+
+def _save_schedule(schedule: InspectionSchedule | None, values: dict[str, Any]) -> dict[str, str]:
+    """Parse and save the posted form; the errors by field (nothing written when there are)."""
     errors: dict[str, str] = {}
-    values = {"frequency": "daily", "time_of_day": "09:00", "window_hours": "4", "weekdays": []}
-    if request.method == "POST":
-        values = _schedule_form_values()
-        try:
-            time_of_day = dt.time.fromisoformat(values["time_of_day"])
-        except ValueError:
-            errors["time_of_day"] = _("Enter a time like 09:00.")
-        window = str(values["window_hours"])
-        if not window.isdigit():
-            errors["window_hours"] = _("Enter a whole number of hours.")
-        if not errors:
-            try:
-                services.save_schedule(
-                    None,
-                    checkpoint_id=values["checkpoint_id"] or 0,
-                    frequency=values["frequency"],
-                    weekdays=values["weekdays"],
-                    time_of_day=time_of_day,
-                    window_hours=int(window),
-                    inspector_id=values["inspector_id"] or None,
-                )
-            except DomainError as exc:
-                db.session.rollback()
-                errors[exc.field or "checkpoint_id"] = exc.message
-            else:
-                db.session.commit()
-                return redirect_to("inspections.schedule_list", _("Saved."))
+    try:
+        time_of_day = dt.time.fromisoformat(values["time_of_day"])
+    except ValueError:
+        errors["time_of_day"] = _("Enter a time like 09:00.")
+    window = str(values["window_hours"])
+    if not window.isdigit():
+        errors["window_hours"] = _("Enter a whole number of hours.")
+    inspector_id = values["inspector_id"] or None
+    if inspector_id is not None and inspector_id not in dict(services.inspector_choices()):
+        errors["inspector_id"] = _("Not a valid choice.")
+    if errors:
+        return errors
+    try:
+        services.save_schedule(
+            schedule,
+            checkpoint_id=values["checkpoint_id"] or 0,
+            frequency=values["frequency"],
+            weekdays=values["weekdays"],
+            time_of_day=time_of_day,
+            window_hours=int(window),
+            inspector_id=inspector_id,
+            active=schedule.active if schedule is not None else True,
+        )
+    except DomainError as exc:
+        db.session.rollback()
+        return {exc.field or "checkpoint_id": exc.message}
+    db.session.commit()
+    return {}
+
+
+def _schedule_page(
+    schedule: InspectionSchedule | None, values: dict[str, Any], errors: dict[str, str]
+) -> Response:
     schedules = list(
         db.session.scalars(sa.select(InspectionSchedule).order_by(InspectionSchedule.id).limit(500))
     )
@@ -118,12 +136,39 @@ def schedule_list() -> Response:
         "schedule-form",
         status=422 if errors else 200,
         schedules=schedules,
+        schedule=schedule,
         points=points,
+        inspectors=services.inspector_choices(),
         errors=errors,
         values=values,
         frequencies=FREQUENCIES,
         weekdays=WEEKDAYS,
     )
+
+
+@bp.route("/schedules", methods=["GET", "POST"])
+@require("inspections.schedule.manage")
+def schedule_list() -> Response:
+    values, errors = _schedule_values(None), {}
+    if request.method == "POST":
+        values = _schedule_form_values()
+        errors = _save_schedule(None, values)
+        if not errors:
+            return redirect_to("inspections.schedule_list", _("Saved."))
+    return _schedule_page(None, values, errors)
+
+
+@bp.route("/schedules/<int:inspection_schedule_id>/edit", methods=["GET", "POST"])
+@require("inspections.schedule.manage")
+def schedule_edit(inspection_schedule_id: int) -> Response:
+    schedule = get_or_404(InspectionSchedule, inspection_schedule_id)
+    values, errors = _schedule_values(schedule), {}
+    if request.method == "POST":
+        values = _schedule_form_values()
+        errors = _save_schedule(schedule, values)
+        if not errors:
+            return redirect_to("inspections.schedule_list", _("Saved."))
+    return _schedule_page(schedule, values, errors)
 
 
 @bp.route("/schedules/<int:inspection_schedule_id>/toggle", methods=["POST"])
