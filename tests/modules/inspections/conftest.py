@@ -1,4 +1,4 @@
-"""Inspections fixtures: a workspace with the S8 people and 3 checkpoints (no context left pushed)."""
+"""Inspections fixtures: a workspace with the S8 people and 3 checkpoints."""
 
 from __future__ import annotations
 
