@@ -118,6 +118,7 @@ def test_fix_with_photo_then_verify_closes_the_action(app, s8_data, new_client, 
         ca = db.session.scalar(sa.select(CorrectiveAction))
     owner_client = new_client()
     login_as(owner_client, "owner")
+    assert owner_client.form("/language", {"locale": "en"}).status_code == 303
     url = f"/inspections/actions/{ca.id}"
     page = owner_client.get(url)
     assert page.status_code == 200 and "Record the fix" in page.get_data(as_text=True)
@@ -300,6 +301,7 @@ def test_inspectors_home_shows_todays_rounds_with_the_qr_link(app, s8_data, new_
         token = point(s8, 0).token
     c = new_client()
     login_as(c, "inspector")
+    assert c.form("/language", {"locale": "en"}).status_code == 303
     html = c.get("/").get_data(as_text=True)
     assert "Today&#39;s rounds" in html or "Today's rounds" in html
     assert f'href="/q/{token}"' in html
