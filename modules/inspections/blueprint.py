@@ -7,6 +7,7 @@ bp = Blueprint("inspections", __name__, url_prefix="/inspections", template_fold
 from modules.inspections import receivers  # noqa: E402
 from modules.inspections.views import (  # noqa: E402, F401
     actions,
+    dashboard,
     findings,
     rounds,
 )

@@ -84,8 +84,15 @@ manifest = Manifest(
             _l("Inspection rounds"),
             "inspections.round_list",
             "inspections.round.read",
-            icon="dot",
+            icon="calendar",
             order=610,
+        ),
+        MenuItem(
+            _l("Inspections dashboard"),
+            "inspections.dashboard",
+            "inspections.dashboard.read",
+            icon="chart",
+            order=615,
         ),
         MenuItem(
             _l("Reported problems"),
