@@ -72,6 +72,9 @@ class Manifest:
     # "pkg.mod:func" run on every scheduler pass (suite.jobs.run_periodic); each must be
     # idempotent under several schedulers (claims in the database)
     periodic: tuple[str, ...] = ()
+    # "pkg.mod:func" -> func(run) returns [(label, url), ...] shown on a checklist run's page
+    # (e.g. the module's printed report); [] or None for runs it has nothing for
+    run_links: tuple[str, ...] = ()
 
 
 @dataclass
@@ -86,6 +89,7 @@ class Registry:
     documents: dict[str, Any] = field(default_factory=dict)
     widgets: list[Callable[[], Any]] = field(default_factory=list)
     periodic: list[tuple[str, Callable[[], Any]]] = field(default_factory=list)
+    run_links: list[Callable[[Any], Any]] = field(default_factory=list)
 
     def manifest(self, name: str) -> Manifest:
         for m in self.manifests:
@@ -189,6 +193,7 @@ def load_modules(app: Flask, kernel: Iterable[Manifest], names: Iterable[str]) -
             registry.documents[name] = resolve(target)
         registry.widgets.extend(resolve(target) for target in m.widgets)
         registry.periodic.extend((target, resolve(target)) for target in m.periodic)
+        registry.run_links.extend(resolve(target) for target in m.run_links)
         for target in m.workflows:
             spec = load_template(target)
             if spec["key"] in registry.templates:

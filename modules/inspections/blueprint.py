@@ -9,6 +9,7 @@ from modules.inspections.views import (  # noqa: E402, F401
     actions,
     dashboard,
     findings,
+    reports,
     rounds,
 )
 

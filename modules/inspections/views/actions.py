@@ -69,6 +69,7 @@ def _context(
         "form_key": panel.key(),
         "errors": (failed or {}).get("errors", {}) if isinstance(failed, dict) else {},
         "values": (failed or {}).get("values", {}) if isinstance(failed, dict) else {},
+        "can_print": has_permission("inspections.report.read"),
         "overdue": ca.status == OPEN and ca.due_at is not None and ca.due_at < utcnow(),
     }
 

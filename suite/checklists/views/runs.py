@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, g, make_response
+from flask import abort, current_app, g, make_response
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
@@ -43,7 +43,16 @@ def checklist_run_detail(checklist_run_id: int) -> Response:
         failed=services.is_failed,
         answered=services.is_answered,
         is_draft=run.status == DRAFT,
+        links=run_links(run),
     )
+
+
+def run_links(run: ChecklistRun) -> list[tuple[str, str]]:
+    """What the modules offer for this run (Manifest.run_links), e.g. a printed report."""
+    out: list[tuple[str, str]] = []
+    for func in current_app.extensions["suite.registry"].run_links:
+        out.extend(func(run) or [])
+    return out
 
 
 @bp.route("/checkpoints/<int:checkpoint_id>/runs")
