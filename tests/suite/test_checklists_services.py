@@ -41,7 +41,10 @@ def test_every_item_type_saves_with_its_fields(ws_member):
     assert version.number == 1
     number = specs.item(version.spec, keys["number"])
     assert (number["min"], number["max"], number["unit"], number["weight"]) == (
-        "1.0", "1.4", "MPa", "2"
+        "1.0",
+        "1.4",
+        "MPa",
+        "2",
     )
     assert specs.item(version.spec, keys["select"])["options"] == ["Early", "Late"]
     assert specs.item(version.spec, keys["pass_fail"])["on_fail"]["require_photo"] is True

@@ -8,13 +8,14 @@ idempotency key so a retried submit records one run.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import secrets
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from flask import current_app, g, make_response, request, url_for
+from flask import abort, current_app, g, make_response, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -31,24 +32,38 @@ from suite.tenancy import get_or_404, system
 from suite.views import bp
 from suite.web import error_response, is_htmx, redirect_to, render_page
 
-HTMX = "vendor/htmx/htmx-2.0.11.min.js"
+ASSETS = {  # the QR page's only files: name -> (path under static/, content type)
+    "htmx.js": ("vendor/htmx/htmx-2.0.11.min.js", "text/javascript"),
+    "qr.js": ("checklists/qr.js", "text/javascript"),
+    "qr.css": ("checklists/qr.css", "text/css"),
+}
 
 
 @cache
-def _htmx_gzip(path: str) -> bytes:
-    return gzip.compress(Path(path).read_bytes(), 9, mtime=0)
+def _asset(static_folder: str, name: str) -> tuple[bytes, bytes, str]:
+    """(raw, gzipped, version) of one QR page asset, read once per process."""
+    raw = Path(static_folder, ASSETS[name][0]).read_bytes()
+    return raw, gzip.compress(raw, 9, mtime=0), hashlib.sha256(raw).hexdigest()[:12]
 
 
-@bp.route("/q/htmx.js")
-def checklist_htmx() -> Response:
-    """htmx gzipped (about 17 KB instead of 51 KB): the QR page's only script file."""
-    path = str(Path(current_app.static_folder or "static", HTMX))
+@bp.app_template_global("checklist_asset_version")
+def checklist_asset_version(name: str) -> str:
+    return _asset(str(current_app.static_folder), name)[2]
+
+
+@bp.route("/q/assets/<name>")
+def checklist_asset(name: str) -> Response:
+    """htmx, the page's CSS and script, gzipped (htmx: 17 KB instead of 51 KB) and cached for
+    a year (the URL carries the content's hash)."""
+    if name not in ASSETS:
+        abort(404)
+    raw, packed, _v = _asset(str(current_app.static_folder), name)
     if "gzip" in request.headers.get("Accept-Encoding", ""):
-        resp = make_response(_htmx_gzip(path))
+        resp = make_response(packed)
         resp.headers["Content-Encoding"] = "gzip"
     else:
-        resp = make_response(Path(path).read_bytes())
-    resp.mimetype = "text/javascript"
+        resp = make_response(raw)
+    resp.mimetype = ASSETS[name][1]
     resp.headers["Cache-Control"] = "public, max-age=31536000, immutable"
     resp.vary.add("Accept-Encoding")
     return resp
@@ -101,7 +116,9 @@ def run_page(
     run: ChecklistRun, *, status: int = 200, problems: dict[str, str] | None = None
 ) -> Response:
     answers = services.answers_of(run)
-    done = sum(services.is_answered(it, answers.get(it["key"])) for it in specs.items(run.version.spec))
+    done = sum(
+        services.is_answered(it, answers.get(it["key"])) for it in specs.items(run.version.spec)
+    )
     return render_page(
         "checklists/run_fill.html",
         "checklists/_run_form.html",
@@ -124,8 +141,6 @@ def run_page(
 def _my_draft(checklist_run_id: int) -> ChecklistRun:
     run = get_or_404(ChecklistRun, checklist_run_id)
     if run.inspector_id != g.membership.id:
-        from flask import abort
-
         abort(404)
     return run
 
@@ -177,7 +192,9 @@ def checklist_run_answer(checklist_run_id: int, item_key: str) -> Response:
         )
     except DomainError as exc:
         db.session.rollback()
-        return _item_response(get_or_404(ChecklistRun, checklist_run_id), item_key, error=exc.message)
+        return _item_response(
+            get_or_404(ChecklistRun, checklist_run_id), item_key, error=exc.message
+        )
     db.session.commit()
     return _item_response(run, item_key)
 
@@ -197,7 +214,9 @@ def checklist_run_photo_add(checklist_run_id: int, item_key: str) -> Response:
         )
     except DomainError as exc:
         db.session.rollback()
-        return _item_response(get_or_404(ChecklistRun, checklist_run_id), item_key, error=exc.message)
+        return _item_response(
+            get_or_404(ChecklistRun, checklist_run_id), item_key, error=exc.message
+        )
     db.session.commit()
     return _item_response(run, item_key)
 
@@ -207,13 +226,17 @@ def checklist_run_photo_add(checklist_run_id: int, item_key: str) -> Response:
     methods=["POST"],
 )
 @require("suite.checklist.fill")
-def checklist_run_photo_remove(checklist_run_id: int, item_key: str, stored_file_id: int) -> Response:
+def checklist_run_photo_remove(
+    checklist_run_id: int, item_key: str, stored_file_id: int
+) -> Response:
     run = _my_draft(checklist_run_id)
     try:
         services.remove_photo(run, item_key, stored_file_id)
     except DomainError as exc:
         db.session.rollback()
-        return _item_response(get_or_404(ChecklistRun, checklist_run_id), item_key, error=exc.message)
+        return _item_response(
+            get_or_404(ChecklistRun, checklist_run_id), item_key, error=exc.message
+        )
     db.session.commit()
     return _item_response(run, item_key)
 
@@ -250,7 +273,9 @@ def checklist_run_submit(checklist_run_id: int) -> Response:
 
 
 def photo_url(run: ChecklistRun, stored_file_id: int) -> str:
-    return url_for("suite.checklist_run_file", checklist_run_id=run.id, stored_file_id=stored_file_id)
+    return url_for(
+        "suite.checklist_run_file", checklist_run_id=run.id, stored_file_id=stored_file_id
+    )
 
 
 @bp.app_template_filter("plain_decimal")
@@ -266,5 +291,7 @@ def plain_decimal(value: Decimal | None) -> str:
 def checklist_item_ctx(it: dict[str, Any]) -> dict[str, Any]:
     """Range and unit text of a number item, for the QR page and the run page."""
     low, high = it.get("min") or "", it.get("max") or ""
-    rng = f"{low}–{high}" if low and high else (f"≥ {low}" if low else (f"≤ {high}" if high else ""))
+    rng = (
+        f"{low}–{high}" if low and high else (f"≥ {low}" if low else (f"≤ {high}" if high else ""))
+    )
     return {"range": rng, "unit": it.get("unit") or ""}
