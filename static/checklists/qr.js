@@ -1,7 +1,8 @@
 // The QR page: unsaved answers resent when back online, photos downscaled before upload, GPS.
 (function(){
 var pending=new Map(),net=document.getElementById("net");
-function show(){net.classList.toggle("show",pending.size>0)}
+function show(){pending.forEach(function(ev,elt){if(!document.body.contains(elt))pending.delete(elt)});
+ net.classList.toggle("show",pending.size>0)}
 function item(e){return e.closest?e.closest(".item"):null}
 function retry(){pending.forEach(function(ev,elt){if(document.body.contains(elt)){htmx.trigger(elt,ev)}});}
 document.body.addEventListener("htmx:beforeRequest",function(e){var it=item(e.detail.elt);if(it)it.setAttribute("aria-busy","true")});
@@ -10,6 +11,7 @@ function failed(e){var elt=e.detail.elt,it=item(elt);if(!it)return;it.classList.
 document.body.addEventListener("htmx:sendError",failed);
 document.body.addEventListener("htmx:responseError",failed);
 document.body.addEventListener("htmx:afterRequest",function(e){if(e.detail.successful){pending.delete(e.detail.elt);show()}});
+document.body.addEventListener("htmx:load",show);
 document.getElementById("net-retry").addEventListener("click",retry);
 window.addEventListener("online",retry);
 document.body.addEventListener("change",function(e){var inp=e.target;if(!inp.matches("input[data-photo]"))return;
