@@ -21,8 +21,8 @@ from PIL import Image
 from suite import files
 from suite.checklists import services
 from suite.checklists.models import ChecklistRun, Checkpoint
-from suite.files import StoredFile
 from suite.db import db
+from suite.files import StoredFile
 from tests.browser.conftest import device_options
 from tests.browser.test_shell import assert_no_horizontal_scroll, assert_tap_targets
 from tests.conftest import require_or_skip
