@@ -15,7 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from flask import abort, current_app, g, make_response, request, url_for
+from flask import abort, current_app, flash, g, make_response, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -30,7 +30,7 @@ from suite.errors import DomainError
 from suite.extensions import login_manager
 from suite.tenancy import get_or_404, system
 from suite.views import bp
-from suite.web import error_response, is_htmx, redirect_to, render_page
+from suite.web import error_response, is_htmx, render_page
 
 ASSETS = {  # the QR page's only files: name -> (path under static/, content type)
     "htmx.js": ("vendor/htmx/htmx-2.0.11.min.js", "text/javascript"),
@@ -138,6 +138,19 @@ def run_page(
     )
 
 
+def _to_run_page(run: ChecklistRun, message: str | None = None) -> Response:
+    """Leave the lean QR page for the run's page: a full load (`HX-Redirect`), since the lean
+    layout lacks the app's stylesheet that an `HX-Location` swap would need."""
+    if message:
+        flash(message, "success")
+    url = url_for("suite.checklist_run_detail", checklist_run_id=run.id)
+    if is_htmx():
+        resp = make_response("", 204)
+        resp.headers["HX-Redirect"] = url
+        return resp
+    return redirect(url, 303)
+
+
 def _my_draft(checklist_run_id: int) -> ChecklistRun:
     run = get_or_404(ChecklistRun, checklist_run_id)
     if run.inspector_id != g.membership.id:
@@ -169,6 +182,13 @@ def _item_response(run: ChecklistRun, key: str, *, error: str | None = None) -> 
         answered=services.is_answered,
         scored=specs.can_fail,
     )
+    done = sum(
+        services.is_answered(i, answers.get(i["key"])) for i in specs.items(run.version.spec)
+    )
+    total = sum(1 for _i in specs.items(run.version.spec))
+    html += render_template(
+        "checklists/_run_progress.html", run=run, done=done, total=total, oob=True
+    )
     resp = make_response(html, 422 if error else 200)
     resp.headers["HX-Trigger"] = "suite:checklist-answer-saved"
     return resp
@@ -180,7 +200,7 @@ def checklist_run_answer(checklist_run_id: int, item_key: str) -> Response:
     """Save one item's answer (a tap, a number, a note) the moment it is entered."""
     run = _my_draft(checklist_run_id)
     if run.status != DRAFT:
-        return redirect_to("suite.checklist_run_detail", checklist_run_id=run.id)
+        return _to_run_page(run)
     form = request.form
     try:
         services.save_answer(
@@ -205,7 +225,7 @@ def checklist_run_photo_add(checklist_run_id: int, item_key: str) -> Response:
     """Attach a photo (downscaled on the phone first); refuses non-images and oversized files."""
     run = _my_draft(checklist_run_id)
     if run.status != DRAFT:
-        return redirect_to("suite.checklist_run_detail", checklist_run_id=run.id)
+        return _to_run_page(run)
     upload = request.files.get("photo")
     data = upload.read(current_app.config["SUITE_CHECKLIST_PHOTO_MAX_BYTES"] + 1) if upload else b""
     try:
@@ -252,7 +272,7 @@ def checklist_run_submit(checklist_run_id: int) -> Response:
     run = _my_draft(checklist_run_id)
     key = request.form.get("submit_key", "")
     try:
-        run, _first = services.submit(
+        run, first = services.submit(
             run,
             g.membership,
             key=key,
@@ -267,9 +287,7 @@ def checklist_run_submit(checklist_run_id: int) -> Response:
         run = get_or_404(ChecklistRun, checklist_run_id)
         return run_page(run, status=422, problems={"_": exc.message})
     db.session.commit()
-    return redirect_to(
-        "suite.checklist_run_detail", _("Checklist submitted."), checklist_run_id=run.id
-    )
+    return _to_run_page(run, _("Checklist submitted.") if first else None)
 
 
 def photo_url(run: ChecklistRun, stored_file_id: int) -> str:
