@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
 
 from suite.auth.models import Membership
 from suite.checklists import services
@@ -23,7 +24,7 @@ def ws_member(app, make_workspace, make_member):
     ws = make_workspace("acme")
     mid = make_member(ws, "ivy", roles=("inspections.inspector",))
     ws.otto = make_member(ws, "otto", roles=("inspections.inspector",))
-    with app.app_context(), use_workspace(ws.id):
+    with app.app_context(), use_workspace(ws.id), force_locale("en"):
         yield ws, db.session.get(Membership, mid)
         db.session.rollback()
         db.session.remove()
