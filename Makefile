@@ -7,7 +7,10 @@ PORT ?= 5000
 FLASK := $(BIN)/flask --app suite.app:create_app
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint format install translations extract-messages fonts db worker scheduler migration clean bench-kernel bench-web
+AXE_DIR := .cache/axe
+AXE := $(AXE_DIR)/node_modules/axe-core/axe.min.js
+
+.PHONY: axe run test test-fast lint format install translations extract-messages fonts db worker scheduler migration clean bench-kernel bench-web
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -45,7 +48,14 @@ run: install fonts db
 	SUITE_SCHEDULER_INPROCESS=1 $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 # The whole suite on SQLite, plus the PostgreSQL/Redis/RQ tests against throwaway servers.
-test: install
+# axe-core for the browser accessibility checks (npm; --ignore-scripts: nothing else downloads).
+$(AXE):
+	@if command -v npm >/dev/null; then npm install --silent --no-audit --no-fund --ignore-scripts --prefix $(AXE_DIR) axe-core@4 >/dev/null; \
+	else echo "WARNING: npm not found; the axe-core accessibility checks will skip"; fi
+
+axe: $(AXE)
+
+test: install axe
 	$(PY) scripts/with_services.py -- $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-fast: install

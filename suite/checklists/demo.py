@@ -1,4 +1,4 @@
-"""Demo checklist (S8): the fire-safety daily round, published, and three checkpoints (idempotent)."""
+"""Demo checklist (S8): the fire-safety daily round, published; three checkpoints (idempotent)."""
 
 from __future__ import annotations
 

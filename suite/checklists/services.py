@@ -42,7 +42,7 @@ CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,19}$")
 IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif"}
 
 
-class SubmitRefused(DomainError):
+class SubmitRefused(DomainError):  # noqa: N818 - a refusal, like DomainError
     """A run that cannot be submitted yet: `items` maps item keys to what is missing."""
 
     def __init__(self, items: dict[str, str]) -> None:
@@ -254,13 +254,21 @@ def save_checkpoint(
         clash = clash.where(Checkpoint.id != point.id)
     if db.session.scalar(clash) is not None:
         raise DomainError(_("Another checkpoint has this code."), "code")
-    if template_id is not None and db.session.scalar(
-        sa.select(ChecklistTemplate.id).where(ChecklistTemplate.id == template_id)
-    ) is None:
+    if (
+        template_id is not None
+        and db.session.scalar(
+            sa.select(ChecklistTemplate.id).where(ChecklistTemplate.id == template_id)
+        )
+        is None
+    ):
         raise DomainError(_("Not a valid choice."), "template_id")
-    if owner_id is not None and db.session.scalar(
-        sa.select(Membership.id).where(Membership.id == owner_id, Membership.active.is_(True))
-    ) is None:
+    if (
+        owner_id is not None
+        and db.session.scalar(
+            sa.select(Membership.id).where(Membership.id == owner_id, Membership.active.is_(True))
+        )
+        is None
+    ):
         raise DomainError(_("Not a valid choice."), "owner_id")
     if point is None:
         point = Checkpoint(token=new_token(), module=module)
@@ -433,7 +441,9 @@ def add_photo(
         raise DomainError(exc.message, key) from None
     if len(answer.photo_ids or []) >= 10:
         raise DomainError(_("At most 10 photos per item."), key)
-    row = files.store(data, name=name or "photo", content_type=content_type, created_by_id=member.id)
+    row = files.store(
+        data, name=name or "photo", content_type=content_type, created_by_id=member.id
+    )
     answer.photo_ids = [*(answer.photo_ids or []), row.id]
     answer.answered_at = utcnow()
     db.session.flush()
@@ -547,10 +557,14 @@ def submit(
         if it["type"] == "signature" and answers.get(it["key"]) and answers[it["key"]].photo_ids:
             run.signature_file_id = answers[it["key"]].photo_ids[0]
             break
-    if latitude is not None and longitude is not None:
-        if -90 <= latitude <= 90 and -180 <= longitude <= 180:
-            run.latitude = latitude.quantize(Decimal("0.000001"))
-            run.longitude = longitude.quantize(Decimal("0.000001"))
+    if (
+        latitude is not None
+        and longitude is not None
+        and -90 <= latitude <= 90
+        and -180 <= longitude <= 180
+    ):
+        run.latitude = latitude.quantize(Decimal("0.000001"))
+        run.longitude = longitude.quantize(Decimal("0.000001"))
     run.number = next_number(RUN_PREFIX)
     run.status, run.submit_key, run.submitted_at = SUBMITTED, key, utcnow()
     db.session.flush()

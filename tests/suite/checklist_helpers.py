@@ -8,9 +8,22 @@ from typing import Any
 from suite.checklists import services
 
 ALL_TYPES: list[tuple[str, dict[str, Any]]] = [
-    ("pass_fail", {"label": "Exit clear", "required": "y", "require_photo": "y", "corrective_action": "y"}),
+    (
+        "pass_fail",
+        {"label": "Exit clear", "required": "y", "require_photo": "y", "corrective_action": "y"},
+    ),
     ("yes_no", {"label": "Door locked?", "required": "y", "require_note": "y"}),
-    ("number", {"label": "Pressure", "required": "y", "min": "1.0", "max": "1.4", "unit": "MPa", "weight": "2"}),
+    (
+        "number",
+        {
+            "label": "Pressure",
+            "required": "y",
+            "min": "1.0",
+            "max": "1.4",
+            "unit": "MPa",
+            "weight": "2",
+        },
+    ),
     ("text", {"label": "Remarks"}),
     ("select", {"label": "Shift", "options": "Early\nLate"}),
     ("date", {"label": "Last service"}),

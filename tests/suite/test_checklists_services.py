@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
 
 from suite.auth.models import Membership
 from suite.checklists import services
@@ -23,7 +24,7 @@ def ws_member(app, make_workspace, make_member):
     ws = make_workspace("acme")
     mid = make_member(ws, "ivy", roles=("inspections.inspector",))
     ws.otto = make_member(ws, "otto", roles=("inspections.inspector",))
-    with app.app_context(), use_workspace(ws.id):
+    with app.app_context(), use_workspace(ws.id), force_locale("en"):
         yield ws, db.session.get(Membership, mid)
         db.session.rollback()
         db.session.remove()
@@ -41,7 +42,10 @@ def test_every_item_type_saves_with_its_fields(ws_member):
     assert version.number == 1
     number = specs.item(version.spec, keys["number"])
     assert (number["min"], number["max"], number["unit"], number["weight"]) == (
-        "1.0", "1.4", "MPa", "2"
+        "1.0",
+        "1.4",
+        "MPa",
+        "2",
     )
     assert specs.item(version.spec, keys["select"])["options"] == ["Early", "Late"]
     assert specs.item(version.spec, keys["pass_fail"])["on_fail"]["require_photo"] is True

@@ -151,7 +151,9 @@ def test_required_photo_blocks_submit_with_the_item_highlighted(app, site, clien
     )
     assert resp.status_code == 422
     html = resp.get_data(as_text=True)
-    assert re.search(rf'class="item is-failed has-problem" id="run-{run_id}-{keys["pass_fail"]}"', html)
+    assert re.search(
+        rf'class="item is-failed has-problem" id="run-{run_id}-{keys["pass_fail"]}"', html
+    )
     assert "A failed item needs a photo." in html
     assert _count_runs(app, site["ws"], status="submitted") == 0
 
@@ -214,7 +216,10 @@ def test_designer_refuses_bad_input_next_to_the_field_and_publishes(app, site, c
     html = resp.get_data(as_text=True)
     assert f'id="err-{key}-max"' in html and "must not be below the minimum" in html
     resp = client.htmx(
-        "POST", f"/checklists/templates/{tid}/items", target=target, data={"type": "yes_no", "section": "0"}
+        "POST",
+        f"/checklists/templates/{tid}/items",
+        target=target,
+        data={"type": "yes_no", "section": "0"},
     )
     assert resp.status_code == 200
     resp = client.htmx("POST", f"/checklists/templates/{tid}/publish", target=target)
@@ -238,7 +243,9 @@ def test_checkpoint_form_qr_and_revoke(app, site, client, login_as):
         target="checkpoint-form",
         data={"name": "Gate", "code": "fs-01", "template_id": site["template"], "owner_id": 0},
     )
-    assert resp.status_code == 422 and "Another checkpoint has this code." in resp.get_data(as_text=True)
+    assert resp.status_code == 422 and "Another checkpoint has this code." in resp.get_data(
+        as_text=True
+    )
     resp = client.form(
         "/checkpoints/new",
         {"name": "Gate 大门", "code": "gate-1", "template_id": site["template"], "owner_id": 0},
@@ -261,7 +268,11 @@ def test_label_sheet_pdf_has_a_cjk_font_and_qr_codes_decode_to_the_checkpoint_ur
         ids = [site["point"]]
         for n in (2, 3):
             p = services.save_checkpoint(
-                None, name=f"Point {n} 点", code=f"FS-0{n}", template_id=site["template"], owner_id=None
+                None,
+                name=f"Point {n} 点",
+                code=f"FS-0{n}",
+                template_id=site["template"],
+                owner_id=None,
             )
             ids.append(p.id)
         db.session.commit()
@@ -270,7 +281,9 @@ def test_label_sheet_pdf_has_a_cjk_font_and_qr_codes_decode_to_the_checkpoint_ur
     assert resp.status_code == 200 and resp.mimetype == "application/pdf"
     pdf = tmp_path / "labels.pdf"
     pdf.write_bytes(resp.data)
-    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout  # noqa: S607
+    fonts = subprocess.run(
+        ["pdffonts", str(pdf)], capture_output=True, text=True, check=True
+    ).stdout  # noqa: S607
     assert re.search(r"CJK|WenQuanYi|SC", fonts), fonts
     subprocess.run(["pdftoppm", "-png", "-r", "150", str(pdf), str(tmp_path / "page")], check=True)  # noqa: S607
     out = subprocess.run(

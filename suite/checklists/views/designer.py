@@ -185,9 +185,7 @@ def checklist_template_item_add(checklist_template_id: int) -> Response:
     return _change(checklist_template_id, lambda t: services.add_item(t, index, kind))
 
 
-@bp.route(
-    "/checklists/templates/<int:checklist_template_id>/items/<item_key>", methods=["POST"]
-)
+@bp.route("/checklists/templates/<int:checklist_template_id>/items/<item_key>", methods=["POST"])
 @require("suite.checklist.design")
 def checklist_template_item_edit(checklist_template_id: int, item_key: str) -> Response:
     """Save an item's fields, or move / remove it (the button pressed says which)."""
@@ -225,7 +223,9 @@ def checklist_template_publish(checklist_template_id: int) -> Response:
     )
 
 
-@bp.route("/checklists/templates/<int:checklist_template_id>/versions/<int:checklist_template_version_id>")
+@bp.route(
+    "/checklists/templates/<int:checklist_template_id>/versions/<int:checklist_template_version_id>"
+)
 @require("suite.checklist.design")
 def checklist_template_version(
     checklist_template_id: int, checklist_template_version_id: int

@@ -88,4 +88,3 @@ def checklist_run_file(checklist_run_id: int, stored_file_id: int) -> Response:
     resp.headers["X-Content-Type-Options"] = "nosniff"
     resp.headers["Content-Security-Policy"] = "default-src 'none'"
     return resp
-

@@ -8,13 +8,14 @@ idempotency key so a retried submit records one run.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import secrets
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from flask import current_app, g, make_response, request, url_for
+from flask import abort, current_app, flash, g, make_response, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -29,26 +30,40 @@ from suite.errors import DomainError
 from suite.extensions import login_manager
 from suite.tenancy import get_or_404, system
 from suite.views import bp
-from suite.web import error_response, is_htmx, redirect_to, render_page
+from suite.web import error_response, is_htmx, render_page
 
-HTMX = "vendor/htmx/htmx-2.0.11.min.js"
+ASSETS = {  # the QR page's only files: name -> (path under static/, content type)
+    "htmx.js": ("vendor/htmx/htmx-2.0.11.min.js", "text/javascript"),
+    "qr.js": ("checklists/qr.js", "text/javascript"),
+    "qr.css": ("checklists/qr.css", "text/css"),
+}
 
 
 @cache
-def _htmx_gzip(path: str) -> bytes:
-    return gzip.compress(Path(path).read_bytes(), 9, mtime=0)
+def _asset(static_folder: str, name: str) -> tuple[bytes, bytes, str]:
+    """(raw, gzipped, version) of one QR page asset, read once per process."""
+    raw = Path(static_folder, ASSETS[name][0]).read_bytes()
+    return raw, gzip.compress(raw, 9, mtime=0), hashlib.sha256(raw).hexdigest()[:12]
 
 
-@bp.route("/q/htmx.js")
-def checklist_htmx() -> Response:
-    """htmx gzipped (about 17 KB instead of 51 KB): the QR page's only script file."""
-    path = str(Path(current_app.static_folder or "static", HTMX))
+@bp.app_template_global("checklist_asset_version")
+def checklist_asset_version(name: str) -> str:
+    return _asset(str(current_app.static_folder), name)[2]
+
+
+@bp.route("/q/assets/<name>")
+def checklist_asset(name: str) -> Response:
+    """htmx, the page's CSS and script, gzipped (htmx: 17 KB instead of 51 KB) and cached for
+    a year (the URL carries the content's hash)."""
+    if name not in ASSETS:
+        abort(404)
+    raw, packed, _v = _asset(str(current_app.static_folder), name)
     if "gzip" in request.headers.get("Accept-Encoding", ""):
-        resp = make_response(_htmx_gzip(path))
+        resp = make_response(packed)
         resp.headers["Content-Encoding"] = "gzip"
     else:
-        resp = make_response(Path(path).read_bytes())
-    resp.mimetype = "text/javascript"
+        resp = make_response(raw)
+    resp.mimetype = ASSETS[name][1]
     resp.headers["Cache-Control"] = "public, max-age=31536000, immutable"
     resp.vary.add("Accept-Encoding")
     return resp
@@ -101,7 +116,9 @@ def run_page(
     run: ChecklistRun, *, status: int = 200, problems: dict[str, str] | None = None
 ) -> Response:
     answers = services.answers_of(run)
-    done = sum(services.is_answered(it, answers.get(it["key"])) for it in specs.items(run.version.spec))
+    done = sum(
+        services.is_answered(it, answers.get(it["key"])) for it in specs.items(run.version.spec)
+    )
     return render_page(
         "checklists/run_fill.html",
         "checklists/_run_form.html",
@@ -121,11 +138,22 @@ def run_page(
     )
 
 
+def _to_run_page(run: ChecklistRun, message: str | None = None) -> Response:
+    """Leave the lean QR page for the run's page: a full load (`HX-Redirect`), since the lean
+    layout lacks the app's stylesheet that an `HX-Location` swap would need."""
+    if message:
+        flash(message, "success")
+    url = url_for("suite.checklist_run_detail", checklist_run_id=run.id)
+    if is_htmx():
+        resp = make_response("", 204)
+        resp.headers["HX-Redirect"] = url
+        return resp
+    return redirect(url, 303)
+
+
 def _my_draft(checklist_run_id: int) -> ChecklistRun:
     run = get_or_404(ChecklistRun, checklist_run_id)
     if run.inspector_id != g.membership.id:
-        from flask import abort
-
         abort(404)
     return run
 
@@ -154,6 +182,13 @@ def _item_response(run: ChecklistRun, key: str, *, error: str | None = None) -> 
         answered=services.is_answered,
         scored=specs.can_fail,
     )
+    done = sum(
+        services.is_answered(i, answers.get(i["key"])) for i in specs.items(run.version.spec)
+    )
+    total = sum(1 for _i in specs.items(run.version.spec))
+    html += render_template(
+        "checklists/_run_progress.html", run=run, done=done, total=total, oob=True
+    )
     resp = make_response(html, 422 if error else 200)
     resp.headers["HX-Trigger"] = "suite:checklist-answer-saved"
     return resp
@@ -165,7 +200,7 @@ def checklist_run_answer(checklist_run_id: int, item_key: str) -> Response:
     """Save one item's answer (a tap, a number, a note) the moment it is entered."""
     run = _my_draft(checklist_run_id)
     if run.status != DRAFT:
-        return redirect_to("suite.checklist_run_detail", checklist_run_id=run.id)
+        return _to_run_page(run)
     form = request.form
     try:
         services.save_answer(
@@ -177,7 +212,9 @@ def checklist_run_answer(checklist_run_id: int, item_key: str) -> Response:
         )
     except DomainError as exc:
         db.session.rollback()
-        return _item_response(get_or_404(ChecklistRun, checklist_run_id), item_key, error=exc.message)
+        return _item_response(
+            get_or_404(ChecklistRun, checklist_run_id), item_key, error=exc.message
+        )
     db.session.commit()
     return _item_response(run, item_key)
 
@@ -188,7 +225,7 @@ def checklist_run_photo_add(checklist_run_id: int, item_key: str) -> Response:
     """Attach a photo (downscaled on the phone first); refuses non-images and oversized files."""
     run = _my_draft(checklist_run_id)
     if run.status != DRAFT:
-        return redirect_to("suite.checklist_run_detail", checklist_run_id=run.id)
+        return _to_run_page(run)
     upload = request.files.get("photo")
     data = upload.read(current_app.config["SUITE_CHECKLIST_PHOTO_MAX_BYTES"] + 1) if upload else b""
     try:
@@ -197,7 +234,9 @@ def checklist_run_photo_add(checklist_run_id: int, item_key: str) -> Response:
         )
     except DomainError as exc:
         db.session.rollback()
-        return _item_response(get_or_404(ChecklistRun, checklist_run_id), item_key, error=exc.message)
+        return _item_response(
+            get_or_404(ChecklistRun, checklist_run_id), item_key, error=exc.message
+        )
     db.session.commit()
     return _item_response(run, item_key)
 
@@ -207,13 +246,17 @@ def checklist_run_photo_add(checklist_run_id: int, item_key: str) -> Response:
     methods=["POST"],
 )
 @require("suite.checklist.fill")
-def checklist_run_photo_remove(checklist_run_id: int, item_key: str, stored_file_id: int) -> Response:
+def checklist_run_photo_remove(
+    checklist_run_id: int, item_key: str, stored_file_id: int
+) -> Response:
     run = _my_draft(checklist_run_id)
     try:
         services.remove_photo(run, item_key, stored_file_id)
     except DomainError as exc:
         db.session.rollback()
-        return _item_response(get_or_404(ChecklistRun, checklist_run_id), item_key, error=exc.message)
+        return _item_response(
+            get_or_404(ChecklistRun, checklist_run_id), item_key, error=exc.message
+        )
     db.session.commit()
     return _item_response(run, item_key)
 
@@ -229,7 +272,7 @@ def checklist_run_submit(checklist_run_id: int) -> Response:
     run = _my_draft(checklist_run_id)
     key = request.form.get("submit_key", "")
     try:
-        run, _first = services.submit(
+        run, first = services.submit(
             run,
             g.membership,
             key=key,
@@ -244,13 +287,13 @@ def checklist_run_submit(checklist_run_id: int) -> Response:
         run = get_or_404(ChecklistRun, checklist_run_id)
         return run_page(run, status=422, problems={"_": exc.message})
     db.session.commit()
-    return redirect_to(
-        "suite.checklist_run_detail", _("Checklist submitted."), checklist_run_id=run.id
-    )
+    return _to_run_page(run, _("Checklist submitted.") if first else None)
 
 
 def photo_url(run: ChecklistRun, stored_file_id: int) -> str:
-    return url_for("suite.checklist_run_file", checklist_run_id=run.id, stored_file_id=stored_file_id)
+    return url_for(
+        "suite.checklist_run_file", checklist_run_id=run.id, stored_file_id=stored_file_id
+    )
 
 
 @bp.app_template_filter("plain_decimal")
@@ -266,5 +309,7 @@ def plain_decimal(value: Decimal | None) -> str:
 def checklist_item_ctx(it: dict[str, Any]) -> dict[str, Any]:
     """Range and unit text of a number item, for the QR page and the run page."""
     low, high = it.get("min") or "", it.get("max") or ""
-    rng = f"{low}–{high}" if low and high else (f"≥ {low}" if low else (f"≤ {high}" if high else ""))
+    rng = (
+        f"{low}–{high}" if low and high else (f"≥ {low}" if low else (f"≤ {high}" if high else ""))
+    )
     return {"range": rng, "unit": it.get("unit") or ""}
