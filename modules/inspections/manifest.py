@@ -13,6 +13,7 @@ manifest = Manifest(
     depends=(),
     models="modules.inspections.models",
     blueprint="modules.inspections.blueprint:bp",
+    api="modules.inspections.api",
     workflows=("modules.inspections:workflows/corrective_action.yaml",),
     documents={
         "inspections.corrective_action": "modules.inspections.services.actions:corrective_action",

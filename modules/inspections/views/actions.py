@@ -48,7 +48,7 @@ FILTERS = {"open": _l("Open"), "overdue": _l("Overdue"), "closed": _l("Closed")}
 FIELDS = {"status": _l("Status"), "fix_note": _l("What was done")}
 
 
-def _visible(ca: CorrectiveAction) -> bool:
+def visible(ca: CorrectiveAction) -> bool:
     me = g.membership.id
     if has_permission(READ) or me in (ca.assignee_id, ca.verifier_id):
         return True
@@ -103,7 +103,7 @@ register_pages(
         actions="inspections/_action_actions.html",
         context=_context,
         page=detail_page,
-        visible=_visible,
+        visible=visible,
     ),
 )
 
@@ -147,7 +147,7 @@ def action_list() -> Response:
 @bp.route("/actions/<int:corrective_action_id>")
 @require(READ)
 def action_detail(corrective_action_id: int) -> Response:
-    return detail_page(visible_or_404(CorrectiveAction, corrective_action_id, _visible))
+    return detail_page(visible_or_404(CorrectiveAction, corrective_action_id, visible))
 
 
 def _uploads(name: str) -> list[Upload]:
@@ -159,7 +159,7 @@ def _uploads(name: str) -> list[Upload]:
 
 
 def _run_command(ca_id: int, action: Any, command: str, done: str) -> Response:
-    ca = visible_or_404(CorrectiveAction, ca_id, _visible)
+    ca = visible_or_404(CorrectiveAction, ca_id, visible)
     key = form_key()
     if key_used(key):
         return redirect_to("inspections.action_detail", corrective_action_id=ca.id)
