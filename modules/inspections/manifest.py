@@ -21,6 +21,7 @@ manifest = Manifest(
     actions={"inspections.check_fix": "modules.inspections.services.actions:check_fix"},
     periodic=("modules.inspections.services.rounds:periodic",),
     widgets=("modules.inspections.views.rounds:today_widget",),
+    demo="modules.inspections.demo:seed",
     run_links=("modules.inspections.views.reports:run_links",),
     permissions=(
         Permission("inspections.action.read", _l("See corrective actions")),
