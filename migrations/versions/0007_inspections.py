@@ -99,7 +99,7 @@ def upgrade():
             ["process_instance.id"],
             name=op.f("fk_corrective_action_instance_id_process_instance"),
             ondelete="SET NULL",
-            use_alter=True,
+            # inline (process_instance exists already); use_alter here would leave it out
         ),
         sa.ForeignKeyConstraint(
             ["run_id"],

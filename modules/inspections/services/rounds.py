@@ -107,10 +107,16 @@ def _insert_ignoring_twins(rows: list[dict]) -> int:
     table = InspectionRound.__table__
     dialect = db.session.get_bind().dialect.name
     insert = (postgresql if dialect == "postgresql" else sqlite).insert(table)
-    result = db.session.execute(
-        insert.on_conflict_do_nothing(index_elements=["schedule_id", "due_at"]), rows
-    )
-    return max(result.rowcount or 0, 0)
+    made = 0
+    for row in rows:  # RETURNING counts what was new (an executemany's rowcount may be -1)
+        made += len(
+            db.session.execute(
+                insert.values(row)
+                .on_conflict_do_nothing(index_elements=["schedule_id", "due_at"])
+                .returning(table.c.id)
+            ).all()
+        )
+    return made
 
 
 def generate(schedules: Iterable[InspectionSchedule], now: dt.datetime) -> int:
@@ -135,10 +141,7 @@ def generate(schedules: Iterable[InspectionSchedule], now: dt.datetime) -> int:
                     "status": DUE,
                 }
             )
-    made = 0
-    for row in rows:  # one statement each: rowcount tells how many were new
-        made += _insert_ignoring_twins([row])
-    return made
+    return _insert_ignoring_twins(rows)
 
 
 def inspectors(workspace_id: int, round_: InspectionRound) -> list[int]:
