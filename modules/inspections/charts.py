@@ -43,6 +43,7 @@ def stacked_columns(
     width, height, left, bottom, top = 560, 220, 34, 36, 26
     plot_h = height - top - bottom
     biggest = max([sum(v.values()) for _l, v in columns] + [1])
+    biggest += biggest % 2 if biggest > 1 else 1  # even: whole numbers on the middle line
     step = (width - left - 10) / max(len(columns), 1)
     bar = min(36.0, step * 0.6)
     body = [_axis(left, top, width, plot_h, biggest)]

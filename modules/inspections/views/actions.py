@@ -44,7 +44,7 @@ STATUSES = {
     CLOSED: _l("Closed"),
     services.CANCELLED: _l("Cancelled"),
 }
-FILTERS = {"open": _l("Open"), "overdue": _l("Overdue"), "closed": _l("Closed")}
+FILTERS = {"open": _l("Not closed"), "overdue": _l("Overdue"), "closed": _l("Closed")}
 FIELDS = {"status": _l("Status"), "fix_note": _l("What was done")}
 
 

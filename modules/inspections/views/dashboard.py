@@ -22,8 +22,8 @@ def dashboard() -> Response:
     weeks = weeks if weeks in services.WEEK_CHOICES else 8
     board = services.build(zone(g.membership.workspace_id), weeks=weeks)
     series = [
-        ("done", _("Done"), charts.STATUS_COLORS["done"]),
-        ("due", _("Due"), charts.STATUS_COLORS["due"]),
+        ("done", _("Completed"), charts.STATUS_COLORS["done"]),
+        ("due", _("Not done yet"), charts.STATUS_COLORS["due"]),
         ("missed", _("Missed"), charts.STATUS_COLORS["missed"]),
     ]
     rates = {s: {w: board.pass_rate(s, w) for w in board.weeks} for s in board.sites}

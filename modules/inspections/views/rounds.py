@@ -23,7 +23,7 @@ from suite.views.filters import choice_arg
 from suite.views.pagination import newest_first
 from suite.web import redirect_to, render_page
 
-STATUSES = {DUE: _l("Due"), DONE: _l("Done"), MISSED: _l("Missed")}
+STATUSES = {DUE: _l("Not done yet"), DONE: _l("Completed"), MISSED: _l("Missed")}
 FREQUENCIES = {"daily": _l("Daily"), "weekly": _l("Weekly"), "weekdays": _l("On weekdays")}
 WEEKDAYS = [_l("Mon"), _l("Tue"), _l("Wed"), _l("Thu"), _l("Fri"), _l("Sat"), _l("Sun")]
 
