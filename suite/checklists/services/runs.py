@@ -35,9 +35,9 @@ class SubmitRefused(DomainError):  # noqa: N818 - a refusal, like DomainError
         self.items = items
 
 
-def open_run(point: Checkpoint, inspector: Membership) -> ChecklistRun:
-    """The inspector's open draft at this checkpoint, or a new one on the current version."""
-    run = db.session.scalar(
+def draft_of(point: Checkpoint, inspector: Membership) -> ChecklistRun | None:
+    """The inspector's open draft at this checkpoint, if any (the one `open_run` resumes)."""
+    return db.session.scalar(
         sa.select(ChecklistRun)
         .where(
             ChecklistRun.checkpoint_id == point.id,
@@ -47,6 +47,11 @@ def open_run(point: Checkpoint, inspector: Membership) -> ChecklistRun:
         .order_by(ChecklistRun.id.desc())
         .limit(1)
     )
+
+
+def open_run(point: Checkpoint, inspector: Membership) -> ChecklistRun:
+    """The inspector's open draft at this checkpoint, or a new one on the current version."""
+    run = draft_of(point, inspector)
     if run is not None:
         return run
     template = db.session.get(ChecklistTemplate, point.template_id) if point.template_id else None
