@@ -118,7 +118,7 @@ def init_api(app: Flask) -> None:
     registry is loaded): first each loaded module's `api` (its routes register on `bp` when
     imported, which must happen before `bp` is registered), collecting their `SCHEMAS`."""
     from suite.api import views  # noqa: F401 - routes register on import
-    from suite.api.spec import SCHEMAS
+    from suite.api.spec import kernel_schemas
     from suite.api.views.docs import docs_page
     from suite.extensions import csrf
     from suite.registry import ManifestError, resolve
@@ -130,7 +130,7 @@ def init_api(app: Flask) -> None:
         extra = getattr(resolve(manifest.api), "SCHEMAS", {})
         if not isinstance(extra, dict):
             raise ManifestError(f"{manifest.name}: {manifest.api}.SCHEMAS must be a dict")
-        clash = sorted(set(extra) & (set(SCHEMAS) | set(schemas)))
+        clash = sorted(set(extra) & (set(kernel_schemas()) | set(schemas)))
         if clash:
             raise ManifestError(f"{manifest.name}: API schemas {clash} are already defined")
         schemas.update(extra)

@@ -19,7 +19,8 @@ TITLE = "Shunliu API"
 VERSION = "1.0.0"
 OPENAPI_VERSION = "3.1.0"
 DESCRIPTION = (
-    "Shunliu as JSON: the workflow kernel and the modules' master data and documents. "
+    "Shunliu as JSON: the workflow kernel, QR checklists, and the modules' master data and "
+    "documents. "
     "Authenticate every call with a personal API "
     "token (`Authorization: Bearer <token>`), created under Account -> API tokens; session "
     "cookies are not accepted. Money is a string with two decimals, never a number; times "
@@ -263,6 +264,13 @@ SCHEMAS: dict[str, dict[str, Any]] = {
 }
 
 
+def kernel_schemas() -> dict[str, dict[str, Any]]:
+    """The kernel's schemas: these and the checklist kernel's (`suite.api.checklists`)."""
+    from suite.api.checklists import SCHEMAS as CHECKLISTS
+
+    return SCHEMAS | CHECKLISTS
+
+
 def _error_response(description: str, schema: str = "Error") -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": _ref(schema)}}}
 
@@ -345,7 +353,7 @@ def build(app: Flask) -> dict[str, Any]:
         "bearer",
         {"type": "http", "scheme": "bearer", "description": "A personal API token."},
     )
-    for name, schema in (SCHEMAS | app.extensions.get("suite.api.schemas", {})).items():
+    for name, schema in (kernel_schemas() | app.extensions.get("suite.api.schemas", {})).items():
         spec.components.schema(name, schema)
     for name, response in RESPONSES.items():
         spec.components.response(name, response)

@@ -35,7 +35,10 @@ def qr_svg(data: str, *, scale: int = 5) -> Markup:
     import segno
 
     out = io.BytesIO()
-    segno.make(data, error="m").save(out, kind="svg", scale=scale, border=2, xmldecl=False)
+    # omitsize: a viewBox instead of width/height, so the CSS size scales the drawing
+    segno.make(data, error="m").save(
+        out, kind="svg", scale=scale, border=2, xmldecl=False, omitsize=True
+    )
     return Markup(out.getvalue().decode())  # noqa: S704 - segno's own SVG, no user markup
 
 
