@@ -1,7 +1,9 @@
-"""Inspections test helpers: the S8 template, checkpoints, and a submitted run.
+"""Inspections test helpers: the S8 template, checkpoints, and a submitted run at a given time.
 
-Until the checklist kernel's submit service is merged, a run is made with the models and
-`run_submitted` is sent the way the kernel sends it (once, inside the submitting transaction).
+`submit_run` makes the run with the models and sends `run_submitted` the way the kernel's
+`submit` does (once, inside the submitting transaction), because rounds are done by a run
+*inside their window* and the kernel stamps the real clock; tests that need no time use the
+kernel's services (suite.checklists.services) instead.
 """
 
 from __future__ import annotations
@@ -116,29 +118,38 @@ def submit_run(
     )
     db.session.add(run)
     db.session.flush()
-    out = Decimal(pressure) < Decimal("1.0") or Decimal(pressure) > Decimal("1.4")
-    failed = 0
-    for key, _label in ITEMS:
-        bad = key in fails
-        failed += bad
-        db.session.add(
-            ChecklistAnswer(
-                run_id=run.id,
-                item_key=key,
-                result="fail" if bad else "pass",
-                note="broken" if bad else "",
-                photo_ids=list(photo_ids or []) if bad else [],
+    failed = out_of_range = 0
+    for section in version.spec.get("sections", []):
+        for item in section.get("items", []):
+            key = item["key"]
+            if item["type"] == "number":
+                number = Decimal(pressure)
+                low, high = item.get("min"), item.get("max")
+                out = bool(
+                    (low not in (None, "") and number < Decimal(str(low)))
+                    or (high not in (None, "") and number > Decimal(str(high)))
+                )
+                out_of_range += bool(out)
+                db.session.add(
+                    ChecklistAnswer(run_id=run.id, item_key=key, number=number, out_of_range=out)
+                )
+                continue
+            bad = key in fails
+            failed += bad
+            db.session.add(
+                ChecklistAnswer(
+                    run_id=run.id,
+                    item_key=key,
+                    result="fail" if bad else "pass",
+                    note="broken" if bad else "",
+                    photo_ids=list(photo_ids or []) if bad else [],
+                )
             )
-        )
-    db.session.add(
-        ChecklistAnswer(
-            run_id=run.id, item_key="pressure", number=Decimal(pressure), out_of_range=out
-        )
-    )
-    run.failed_count = failed + out
-    run.out_of_range_count = int(out)
-    run.max_score = Decimal(9)
-    run.score = Decimal(9 - failed - out)
+    scored = sum(1 for s in version.spec.get("sections", []) for _i in s.get("items", []))
+    run.failed_count = failed + out_of_range
+    run.out_of_range_count = out_of_range
+    run.max_score = Decimal(scored)
+    run.score = Decimal(scored - failed - out_of_range)
     db.session.flush()
     run_submitted.send(run)
     db.session.flush()
