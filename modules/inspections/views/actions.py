@@ -3,6 +3,7 @@ kernel's process panel and timeline, the fix form (photo + note) and the verific
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import sqlalchemy as sa
@@ -213,15 +214,22 @@ def action_verify(corrective_action_id: int) -> Response:
     )
 
 
-@bp.route("/files/<int:stored_file_id>")
-@require(READ)
-def photo(stored_file_id: int) -> Response:
-    """A photo of an action, a run or a finding (workspace-scoped; images only)."""
-    row = get_or_404(files.StoredFile, stored_file_id)
+def image_response(row: files.StoredFile) -> Response:
+    """A stored photo, private to the browser's cache, never sniffed into something else."""
     if not row.content_type.startswith("image/"):
         abort(404)
-    import io
-
     resp = send_file(io.BytesIO(files.read(row)), mimetype=row.content_type, max_age=86400)
+    resp.headers["Cache-Control"] = "private, max-age=86400"
     resp.headers["X-Content-Type-Options"] = "nosniff"
+    resp.headers["Content-Security-Policy"] = "default-src 'none'"
     return resp
+
+
+@bp.route("/actions/<int:corrective_action_id>/files/<int:stored_file_id>")
+@require(READ)
+def action_photo(corrective_action_id: int, stored_file_id: int) -> Response:
+    """A photo of the finding or of the fix, to whoever may see the action."""
+    ca = visible_or_404(CorrectiveAction, corrective_action_id, visible)
+    if stored_file_id not in {*(ca.photo_ids or []), *(ca.fix_photo_ids or [])}:
+        abort(404)
+    return image_response(get_or_404(files.StoredFile, stored_file_id))

@@ -5,7 +5,7 @@ where a finding becomes a corrective action or is dismissed."""
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import g, render_template, request
+from flask import abort, g, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
@@ -14,10 +14,12 @@ from modules.inspections.blueprint import bp
 from modules.inspections.models import CONVERTED, DISMISSED, NEW, Finding
 from modules.inspections.services import findings as services
 from modules.inspections.services.photos import Upload
+from modules.inspections.views.actions import image_response
 from suite.auth.permissions import require
 from suite.checklists.models import Checkpoint, CheckpointToken
 from suite.db import db
 from suite.errors import DomainError
+from suite.files import StoredFile
 from suite.tenancy import get_or_404, system, use_workspace
 from suite.views.account import client_ip
 from suite.views.filters import choice_arg
@@ -150,3 +152,13 @@ def finding_dismiss(finding_id: int) -> Response:
         return redirect_to("inspections.finding_list", exc.message)
     db.session.commit()
     return redirect_to("inspections.finding_list", _("Dismissed."))
+
+
+@bp.route("/findings/<int:finding_id>/files/<int:stored_file_id>")
+@require(MANAGE)
+def finding_photo(finding_id: int, stored_file_id: int) -> Response:
+    """A photo a visitor sent with the finding."""
+    finding = get_or_404(Finding, finding_id)
+    if stored_file_id not in (finding.photo_ids or []):
+        abort(404)
+    return image_response(get_or_404(StoredFile, stored_file_id))
