@@ -56,6 +56,7 @@ def round_list() -> Response:
         next_before=next_before,
         current=status,
         statuses=STATUSES,
+        can_print=has_permission("inspections.report.read"),
     )
 
 
