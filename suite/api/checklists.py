@@ -338,6 +338,14 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "ChecklistPhotoInput": obj(
         ["photo"], photo={**STR, "contentMediaType": "image/*", "description": "JPEG/PNG/WebP/GIF."}
     ),
+    "ChecklistPhotoJson": {
+        **obj(
+            ["data"],
+            name={**STR, "maxLength": 200},
+            data={**STR, "contentEncoding": "base64", "description": "JPEG, PNG, WebP or GIF."},
+        ),
+        "additionalProperties": False,
+    },
     "ChecklistSubmitInput": {
         **obj(
             [],

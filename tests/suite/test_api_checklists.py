@@ -353,6 +353,16 @@ def test_photos_are_checked_and_attached(app, site, api):
         tok, "POST", f"{R}/{run}/items/i999/photos", data={"photo": (io.BytesIO(png()), "a.png")}
     )
     assert_invalid(resp, {"photo": "This item no longer exists."})
+    # the same as JSON with base64, as the inspections API takes photos
+    import base64
+
+    data = base64.b64encode(png((16, 16), "green")).decode()
+    body = check(api(tok, "POST", url, json={"name": "b.png", "data": data}), 200, path, "post")
+    assert len(next(a for a in body["answers"] if a["item"] == key)["photo_ids"]) == 2
+    assert_invalid(api(tok, "POST", url, json={"data": "%%%"}), {"data": None})
+    assert_invalid(api(tok, "POST", url, json={"data": data, "x": 1}), {"x": None})
+    resp = api(tok, "POST", url, json={"data": base64.b64encode(b"text").decode()})
+    assert_invalid(resp, {"photo": "This file is not a photo (JPEG, PNG, WebP or GIF)."})
 
 
 def test_submit_once_with_a_key_scores_and_numbers_the_run(app, site, api):

@@ -7,6 +7,8 @@ an inspector their own; only the inspector who started a draft answers and submi
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 import secrets
 from decimal import Decimal
@@ -362,6 +364,8 @@ def checklist_run_photo(checklist_run_id: int, item_key: str) -> Response:
         content:
           multipart/form-data:
             schema: {$ref: '#/components/schemas/ChecklistPhotoInput'}
+          application/json:
+            schema: {$ref: '#/components/schemas/ChecklistPhotoJson'}
       responses:
         200:
           description: The run with the photo's id in the item's `photo_ids`.
@@ -377,18 +381,32 @@ def checklist_run_photo(checklist_run_id: int, item_key: str) -> Response:
     run = my_draft(checklist_run_id)
     if isinstance(run, Response):
         return run
-    upload = request.files.get("photo")
-    limit = current_app.config["SUITE_CHECKLIST_PHOTO_MAX_BYTES"]
-    data = upload.read(limit + 1) if upload else b""
+    data, name = _photo_upload()
     try:
-        services.add_photo(
-            run, item_key, data, name=(upload and upload.filename) or "", member=me()
-        )
+        services.add_photo(run, item_key, data, name=name, member=me())
     except DomainError as exc:
         db.session.rollback()
         raise Invalid({"photo": [exc.message]}) from exc
     db.session.commit()
     return jsonify(shapes.run_json(run))
+
+
+def _photo_upload() -> tuple[bytes, str]:
+    """(bytes, file name) from a multipart `photo`, or from JSON `{"data": base64, "name"}` as
+    the inspections API takes photos; the service checks size and kind."""
+    limit = current_app.config["SUITE_CHECKLIST_PHOTO_MAX_BYTES"]
+    if request.mimetype != "application/json":
+        upload = request.files.get("photo")
+        return (upload.read(limit + 1) if upload else b""), (upload and upload.filename) or ""
+    body = json_body({"name", "data"})
+    name = body.get("name")
+    try:
+        data = base64.b64decode(str(body.get("data") or ""), validate=True)
+    except (binascii.Error, ValueError):
+        raise Invalid({"data": [_("Send the photo as base64.")]}) from None
+    if name is not None and not isinstance(name, str):
+        raise Invalid({"name": [_("Give a text.")]})
+    return data, (name or "")[:200]
 
 
 def _coordinate(body: dict[str, Any], name: str, errors: dict[str, list[str]]) -> Decimal | None:
