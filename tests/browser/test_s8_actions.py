@@ -103,3 +103,32 @@ def test_area_owner_fixes_on_a_phone_and_the_head_reads_the_dashboard(
     assert_no_horizontal_scroll(tab)
     screenshot(tab, "s8-tablet-dashboard")
     assert not page.js_errors and not insp.js_errors and not tab.js_errors
+
+
+def test_a_visitor_reports_a_problem_on_a_phone(demo, inside, new_page, screenshot, tmp_path):
+    with inside():
+        point = db.session.scalar(sa.select(Checkpoint).where(Checkpoint.code == "FS-03"))
+        point.anonymous_reports = True
+        db.session.commit()
+        token = point.token
+    photo = tmp_path / "leak.png"
+    photo.write_bytes(_png("blue"))
+    page = new_page("phone")
+    page.goto(f"/q/{token}/report")
+    box = page.locator("#r-hp").bounding_box()
+    assert box is None or box["x"] + box["width"] <= 0  # the honeypot is off screen
+    check_layout(page, "phone")
+    screenshot(page, "s8-phone-report")
+    page.click("form button[type=submit]")  # empty: the message next to the field
+    page.wait_for_selector("#err-description")
+    page.fill("#r-description", "消火栓被纸箱挡住 Hydrant blocked by boxes")
+    page.set_input_files("#r-photo", str(photo))
+    page.click("form button[type=submit]")
+    page.wait_for_selector("p[role=status]")
+    screenshot(page, "s8-phone-report-sent")
+    assert not page.js_errors
+    with inside():
+        from modules.inspections.models import Finding
+
+        (finding,) = db.session.scalars(sa.select(Finding))
+        assert finding.description.startswith("消火栓") and len(finding.photo_ids) == 1
