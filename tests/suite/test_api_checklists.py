@@ -110,6 +110,7 @@ def _routes(site, run_id):
         ("POST", f"{R}/{run_id}/answers"),
         ("POST", f"{R}/{run_id}/items/i1/photos"),
         ("POST", f"{R}/{run_id}/submit"),
+        ("GET", f"{R}/{run_id}/files/1"),
     ]
 
 
@@ -191,6 +192,7 @@ def test_another_workspaces_ids_are_404_and_its_rows_stay_out_of_the_lists(app, 
             ("POST", f"{R}/{run}/answers"),
             ("POST", f"{R}/{run}/items/i1/photos"),
             ("POST", f"{R}/{run}/submit"),
+            ("GET", f"{R}/{run}/files/1"),
         ]
     for method, url in urls:
         resp = api(boss, method, url, json={"answers": {"i1": {"result": "fail"}}})
@@ -363,6 +365,17 @@ def test_photos_are_checked_and_attached(app, site, api):
     assert_invalid(api(tok, "POST", url, json={"data": data, "x": 1}), {"x": None})
     resp = api(tok, "POST", url, json={"data": base64.b64encode(b"text").decode()})
     assert_invalid(resp, {"photo": "This file is not a photo (JPEG, PNG, WebP or GIF)."})
+    # the photos come back to whoever may see the run, and only the run's own
+    photo_ids = next(a for a in body["answers"] if a["item"] == key)["photo_ids"]
+    got = api(tok, "GET", f"{R}/{run}/files/{photo_ids[1]}")
+    assert (got.status_code, got.mimetype, got.data) == (200, "image/png", png((16, 16), "green"))
+    assert api(site["tokens"]["ada"], "GET", f"{R}/{run}/files/{photo_ids[0]}").status_code == 200
+    assert api(site["tokens"]["fay"], "GET", f"{R}/{run}/files/{photo_ids[0]}").status_code == 403
+    other = _start(api, site, "boss").get_json()["id"]
+    assert (
+        api(site["tokens"]["boss"], "GET", f"{R}/{other}/files/{photo_ids[0]}").status_code == 404
+    )
+    assert api(tok, "GET", f"{R}/{run}/files/999999").status_code == 404
 
 
 def test_submit_once_with_a_key_scores_and_numbers_the_run(app, site, api):
@@ -491,6 +504,7 @@ def test_the_checklist_paths_are_in_the_openapi_document(api):
         R + "/{checklist_run_id}/answers",
         R + "/{checklist_run_id}/items/{item_key}/photos",
         R + "/{checklist_run_id}/submit",
+        R + "/{checklist_run_id}/files/{stored_file_id}",
     ):
         assert path in doc["paths"], path
     assert "ChecklistRunDetail" in doc["components"]["schemas"]

@@ -16,10 +16,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import abort, current_app, g, jsonify, request
+from flask import abort, current_app, g, jsonify, make_response, request
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from suite import files
 from suite.api import checklists as shapes
 from suite.api.blueprint import Invalid, bp, error
 from suite.api.views.common import args, created, json_body, matching, may, me, newest_first
@@ -30,6 +31,7 @@ from suite.checklists.models import DRAFT, ChecklistRun, ChecklistTemplate, Chec
 from suite.checklists.views.checkpoints import scan_url
 from suite.db import db
 from suite.errors import DomainError
+from suite.files import StoredFile
 from suite.tenancy import get_or_404
 
 DESIGN, FILL, READ = "suite.checklist.design", "suite.checklist.fill", "suite.checklist.read"
@@ -292,6 +294,33 @@ def checklist_run_detail(checklist_run_id: int) -> Response:
         404: {$ref: '#/components/responses/NotFound'}
     """
     return jsonify(shapes.run_json(visible_run(checklist_run_id)))
+
+
+@bp.route("/checklist-runs/<int:checklist_run_id>/files/<int:stored_file_id>")
+def checklist_run_file(checklist_run_id: int, stored_file_id: int) -> Response:
+    """A photo or the signature of a run (an id from its answers' `photo_ids`).
+    ---
+    get:
+      tags: [checklists]
+      responses:
+        200:
+          description: The image as uploaded (downscaled on the phone).
+          content:
+            image/*:
+              schema: {type: string, contentMediaType: 'image/*'}
+        401: {$ref: '#/components/responses/Unauthorized'}
+        403: {$ref: '#/components/responses/Forbidden'}
+        404: {$ref: '#/components/responses/NotFound'}
+    """
+    run = visible_run(checklist_run_id)
+    row = get_or_404(StoredFile, stored_file_id)
+    used = {i for a in services.answers_of(run).values() for i in a.photo_ids or []}
+    if row.id not in used and row.id != run.signature_file_id:
+        abort(404)
+    resp = make_response(files.read(row))
+    resp.mimetype = row.content_type
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    return resp
 
 
 def _answers_input(run: ChecklistRun) -> dict[str, dict[str, str | None]]:
