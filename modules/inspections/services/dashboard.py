@@ -173,23 +173,22 @@ def build(tz: dt.tzinfo, *, weeks: int = 8, now: dt.datetime | None = None) -> D
         by_label[label] += n
     top = sorted(by_label.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP]
 
-    # corrective actions still open (now, not bounded by the period: they are today's work)
-    open_rows = db.session.execute(
-        sa.select(CorrectiveAction.status, CorrectiveAction.due_at, Checkpoint.site)
-        .join(Checkpoint, Checkpoint.id == CorrectiveAction.checkpoint_id)
-        .where(CorrectiveAction.status.not_in((CLOSED, CANCELLED)))
-    ).all()
-    by_site: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    overdue_total = 0
-    for status, due_at, site in open_rows:
-        late = (
-            status == OPEN
-            and due_at is not None
-            and (due_at if due_at.tzinfo else due_at.replace(tzinfo=dt.UTC)) < now
+    # corrective actions still open (now, not bounded by the period: they are today's work),
+    # counted by site in the database
+    late = sa.and_(CorrectiveAction.status == OPEN, CorrectiveAction.due_at < now)
+    by_site = {
+        site or "—": (int(n), int(n_late))
+        for site, n, n_late in db.session.execute(
+            sa.select(
+                Checkpoint.site,
+                sa.func.count(CorrectiveAction.id),
+                sa.func.count(CorrectiveAction.id).filter(late),
+            )
+            .join(Checkpoint, Checkpoint.id == CorrectiveAction.checkpoint_id)
+            .where(CorrectiveAction.status.not_in((CLOSED, CANCELLED)))
+            .group_by(Checkpoint.site)
         )
-        by_site[site or "—"][0] += 1
-        by_site[site or "—"][1] += late
-        overdue_total += late
+    }
     return Dashboard(
         start=start,
         end=end,
@@ -198,7 +197,7 @@ def build(tz: dt.tzinfo, *, weeks: int = 8, now: dt.datetime | None = None) -> D
         completion_by_week={w: by_week[w] for w in labels},
         pass_counts=pass_counts,
         top_failing=top,
-        open_actions=len(open_rows),
-        overdue_actions=overdue_total,
-        actions_by_site={s: (v[0], v[1]) for s, v in sorted(by_site.items())},
+        open_actions=sum(n for n, _late in by_site.values()),
+        overdue_actions=sum(n_late for _n, n_late in by_site.values()),
+        actions_by_site=dict(sorted(by_site.items())),
     )
