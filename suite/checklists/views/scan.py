@@ -15,7 +15,17 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from flask import abort, current_app, flash, g, make_response, redirect, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -69,9 +79,23 @@ def checklist_asset(name: str) -> Response:
     return resp
 
 
-def _label_page(code: int, title: str, message: str) -> Response:
-    from flask import render_template
+def _visitor_report_url(checkpoint_id: int, workspace_id: int, token: str) -> str | None:
+    """Where a visitor without an account reports a problem at this checkpoint, if anywhere.
 
+    The module that owns the checkpoint offers the form as the endpoint
+    `<module>.anonymous_report(token)`; it shows only when the checkpoint allows reports.
+    """
+    with system():
+        point = db.session.get(Checkpoint, checkpoint_id)
+        allowed = point is not None and point.workspace_id == workspace_id
+        allowed = allowed and point.anonymous_reports and point.active
+        endpoint = f"{point.module}.anonymous_report" if point is not None else ""
+    if not allowed or endpoint not in current_app.view_functions:
+        return None
+    return url_for(endpoint, token=token)
+
+
+def _label_page(code: int, title: str, message: str) -> Response:
     return make_response(
         render_template("checklists/label_status.html", title=title, message=message), code
     )
@@ -96,7 +120,16 @@ def checkpoint_scan(token: str) -> Response:
             _("This label has been replaced. Please use the new label at this place."),
         )
     if not current_user.is_authenticated or g.get("membership") is None:
-        return login_manager.unauthorized()
+        report = _visitor_report_url(row.checkpoint_id, ws, token)
+        if report is None:
+            return login_manager.unauthorized()
+        return make_response(
+            render_template(
+                "checklists/scan_visitor.html",
+                login_url=url_for("suite.login", next=request.path),
+                report_url=report,
+            )
+        )
     if ws != g.membership.workspace_id:
         return _label_page(
             404, _("Unknown label"), _("This label belongs to another company's workspace.")
@@ -170,7 +203,6 @@ def _item_response(run: ChecklistRun, key: str, *, error: str | None = None) -> 
         return resp
     it = specs.item(run.version.spec, key)
     answers = services.answers_of(run)
-    from flask import render_template
 
     html = render_template(
         "checklists/_run_item.html",

@@ -182,3 +182,18 @@ def test_findings_are_for_inspectors_only(insp, new_client, login_as):
     login_as(c, "owner")
     assert c.get("/inspections/findings").status_code == 403
     assert c.form("/inspections/findings/1/dismiss").status_code in (403, 404)
+
+
+def test_a_visitor_scanning_a_label_that_takes_reports_can_choose_report_or_log_in(
+    insp, new_client
+):
+    c = visitor(new_client)
+    token = insp["tokens"][0]  # anonymous reports on
+    page = c.get(f"/q/{token}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert f'href="{report_url(token)}"' in html
+    assert f"/login?next=/q/{token}" in html.replace("%2F", "/")
+    # reports off: straight to the login page, nothing about reporting
+    off = c.get(f"/q/{insp['tokens'][1]}")
+    assert off.status_code == 302 and "/login" in off.headers["Location"]
