@@ -18,6 +18,7 @@ import pytest
 import sqlalchemy as sa
 from PIL import Image
 
+from modules.inspections.models import CorrectiveAction
 from suite import files
 from suite.checklists import services
 from suite.checklists.models import ChecklistRun, Checkpoint
@@ -182,11 +183,15 @@ def test_s8_phone_scan_fill_offline_resume_submit_twice(
         photo_id = services.answers_of(run)[keys[2]].photo_ids[0]
         with Image.open(io.BytesIO(files.read(db.session.get(StoredFile, photo_id)))) as img:
             assert max(img.size) == 1600  # downscaled on the phone from 2400 x 1800
-        # --- CORRECTIVE ACTION (S8 step 3, the inspections module) -------------------------------
-        # The inspections engineer asserts here that exactly one corrective action was opened for
-        # `run` (the failed item 3, with its "open corrective action" rule), e.g.
-        #   assert corrective_actions_for(run.id) == 1
-        # ------------------------------------------------------------------------------------------
+        # S8 step 3: the one failed item (its rule opens a corrective action) opened exactly one,
+        # for the checkpoint's area owner, waiting for the fix; the double tap opened no second.
+        actions = list(
+            db.session.scalars(sa.select(CorrectiveAction).where(CorrectiveAction.run_id == run.id))
+        )
+        assert [(a.item_key, a.status) for a in actions] == [(keys[2], "open")]
+        owner = run.checkpoint.owner_id
+        assert owner is not None and actions[0].assignee_id == owner
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(CorrectiveAction)) == 1
     screenshot(page, "s8-phone-result-zh")
     # htmx logs the offline tap's failed request (sendError, afterRequest) as console errors.
     offline = ("htmx:sendError", "htmx:afterRequest")
