@@ -10,7 +10,7 @@ from flask import Flask, current_app, g
 from flask_babel import get_locale
 
 from suite import i18n
-from suite.web import nav_items
+from suite.web import UrlPattern, nav_items
 
 
 def role_label(role: Any) -> Any:
@@ -69,6 +69,7 @@ def init_templating(app: Flask) -> None:
     )
     app.jinja_env.globals.update(
         nav_items=nav_items,
+        url_pattern=UrlPattern,
         role_label=role_label,
         permission_label=permission_label,
     )

@@ -49,6 +49,27 @@ def render_form(page: str, fragment: str, target: str, form: Any, /, **ctx: Any)
     return render_page(page, fragment, target, status=status, form=form, **ctx)
 
 
+_HOLE = 2_147_483_647  # an id no real URL holds: where UrlPattern puts the row's id
+
+
+class UrlPattern:
+    """`url_for(endpoint, key=id, **values)` for the many ids of a list, built once.
+
+    A table of 25 rows calls `url_for` 25 times for the same endpoint (about 12 us each: URL
+    defaults, the rule's converters, quoting); this builds the URL once around a placeholder id
+    and fills each row's integer id in. Only for a rule whose `key` is an `int` converter.
+    """
+
+    def __init__(self, endpoint: str, key: str, **values: Any) -> None:
+        url = url_for(endpoint, **{key: _HOLE}, **values)
+        self._head, hole, self._tail = url.partition(str(_HOLE))
+        if not hole or "?" in self._head:
+            raise ValueError(f"{endpoint}: {key} is not in the URL path")
+
+    def __call__(self, ident: int) -> str:
+        return f"{self._head}{int(ident)}{self._tail}"
+
+
 def redirect_to(endpoint: str, message: str | None = None, **values: Any) -> Response:
     """After a successful write: 303 for plain forms, `HX-Location` for HTMX requests."""
     if message:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from suite.web import safe_next
 
 
@@ -114,3 +116,16 @@ def test_menu_follows_a_changed_role_and_the_language(
     staff_permissions(lambda perms: [p for p in perms if p != "purchasing.order.read"])
     assert 'href="/purchasing/orders"' not in _menu(client)
 
+
+def test_url_pattern_builds_what_url_for_builds(app):
+    from flask import url_for
+
+    from suite.web import UrlPattern
+
+    with app.test_request_context("/", base_url="http://example.test/erp"):
+        order_url = UrlPattern("purchasing.order_detail", "purchase_order_id")
+        for ident in (1, 42, 1_000_000):
+            assert order_url(ident) == url_for("purchasing.order_detail", purchase_order_id=ident)
+        assert order_url(7) == "/erp/purchasing/orders/7"
+        with pytest.raises(ValueError, match="not in the URL path"):
+            UrlPattern("purchasing.order_list", "before")

@@ -34,7 +34,7 @@ from suite.auth.permissions import has_permission, require
 from suite.dataio.export import xlsx_response
 from suite.db import db
 from suite.errors import DomainError
-from suite.i18n import datetime_local, money
+from suite.i18n import datetime_local, labels, money
 from suite.tenancy import get_or_404
 from suite.views.filters import choice_arg, search_arg
 from suite.views.pagination import newest_first
@@ -120,7 +120,7 @@ def order_list() -> Response:
         "purchase-order-rows",
         items=items,
         next_before=next_before,
-        statuses=STATUSES,
+        statuses=labels(STATUSES),
         suppliers=_supplier_filter_choices(),
         **filters,
     )
@@ -190,9 +190,9 @@ def order_context(order: PurchaseOrder) -> dict[str, Any]:
     manage = has_permission("purchasing.order.manage")
     return {
         "order": order,
-        "statuses": STATUSES,
+        "statuses": labels(STATUSES),
         "receipts": receipts,
-        "receipt_statuses": RECEIPT_STATUSES,
+        "receipt_statuses": labels(RECEIPT_STATUSES),
         "can_send": manage and order.status in services.SENDABLE,
         "can_confirm": manage and order.status == "draft",
         "can_cancel": manage
