@@ -16,7 +16,13 @@ from pytz import timezone as tz
 
 from suite import i18n
 
-AMOUNTS = [Decimal(v) for v in ("0", "0.5", "1", "12.3", "999.99", "1000", "1234567.891", "-42.10")]
+AMOUNTS = [
+    *(Decimal(v) for v in ("0", "-0", "0.5", "1", "12.3", "999.99", "1000", "-42.10", "1E+3")),
+    *(Decimal(v) for v in ("0.125", "0.135", "2.5", "3.5", "-0.005", "123456789012.345")),
+    *(Decimal(v) for v in ("99999999999999.99", "1234567.891", "0.0000001", "-1234.5")),
+    7,
+    -1_000_000,
+]
 
 
 def stored(*args: int) -> dt.datetime:
@@ -44,7 +50,7 @@ def _request(app: Flask, locale: str, timezone: str) -> Any:
     return ctx
 
 
-@pytest.mark.parametrize("locale", ["zh_CN", "en"])
+@pytest.mark.parametrize("locale", ["zh_CN", "en", "de_DE", "fr_FR", "hi_IN", "ar_EG"])
 @pytest.mark.parametrize("timezone", ["Asia/Shanghai", "Europe/Berlin", "America/New_York"])
 def test_datetime_and_money_match_flask_babel(app: Flask, locale: str, timezone: str) -> None:
     ctx = _request(app, locale, timezone)
@@ -53,7 +59,7 @@ def test_datetime_and_money_match_flask_babel(app: Flask, locale: str, timezone:
             for value in INSTANTS:
                 assert i18n.datetime_local(value, fmt) == format_datetime(value, fmt)
         for value in AMOUNTS:
-            for currency in ("CNY", "USD", "JPY"):
+            for currency in ("CNY", "USD", "JPY", "EUR", "BHD"):
                 assert i18n.money(value, currency) == format_currency(value, currency)
         assert i18n.money(None) == i18n.datetime_local(None) == ""
     finally:
