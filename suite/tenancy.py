@@ -81,14 +81,15 @@ def get_or_404(model: type[T], ident: int, *options: Any, fresh: bool = False) -
 
     Always queries: `session.get` could return an object the identity map holds from an
     unscoped (SYSTEM) load, bypassing the workspace filter. `options` are loader options
-    (joinedload, ...); `fresh` overwrites what the session already holds of the row.
+    (joinedload, also of a collection: its rows are folded into the one object); `fresh`
+    overwrites what the session already holds of the row.
     """
     from flask import abort
 
     stmt = sa.select(model).where(model.id == ident).options(*options)  # type: ignore[attr-defined]
     if fresh:
         stmt = stmt.execution_options(populate_existing=True)
-    obj = db.session.scalar(stmt)
+    obj = db.session.scalars(stmt).unique().one_or_none()
     ws = _current.get()
     if obj is None or (ws != SYSTEM and getattr(obj, "workspace_id", ws) != ws):
         abort(404)

@@ -355,13 +355,18 @@ def billing_for(order: PurchaseOrder) -> dict[str, Any]:
             .order_by(SupplierInvoice.id)
         )
     )
-    payments = list(
-        db.session.scalars(
-            sa.select(PaymentRequest)
-            .join(SupplierInvoice, SupplierInvoice.id == PaymentRequest.invoice_id)
-            .where(SupplierInvoice.order_id == order.id)
-            .order_by(PaymentRequest.id)
+    # A payment request belongs to an invoice: an order without invoices has none to look for.
+    payments = (
+        list(
+            db.session.scalars(
+                sa.select(PaymentRequest)
+                .join(SupplierInvoice, SupplierInvoice.id == PaymentRequest.invoice_id)
+                .where(SupplierInvoice.order_id == order.id)
+                .order_by(PaymentRequest.id)
+            )
         )
+        if invoices
+        else []
     )
     return {
         "invoices": invoices,

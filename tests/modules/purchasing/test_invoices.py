@@ -17,6 +17,8 @@ from modules.purchasing.models import (
     PurchaseOrder,
     SupplierInvoice,
 )
+from suite.audit.models import AuditEvent
+from suite.auth.models import User
 from suite.db import db
 from suite.tenancy import Workspace
 from suite.workflow.models import ProcessInstance, WorkflowTask
@@ -122,6 +124,23 @@ def test_invoice_for_the_received_qty_matches_and_asks_finance_to_pay(
     page = as_user("buyer").get(resp.headers["Location"]).get_data(as_text=True)
     assert "FP-0001" in page
     assert payment.number in page
+    # The order's page lists the invoice with its payment request, and its history who acted.
+    order_page = as_user("buyer").get(f"/purchasing/orders/{two_line_order}").get_data(as_text=True)
+    billing = order_page[order_page.index('class="card bill-order"') :]
+    assert "FP-0001" in billing and payment.number in billing
+    with inside():
+        actors = set(
+            db.session.scalars(
+                sa.select(User.display_name)
+                .join(AuditEvent, AuditEvent.actor_id == User.id)
+                .where(
+                    AuditEvent.entity_type == "purchase_order",
+                    AuditEvent.entity_id == str(two_line_order),
+                )
+            )
+        )
+    timeline = order_page[order_page.index('class="timeline wf-history"') :]
+    assert actors and all(f"<strong>{name}</strong>" in timeline for name in actors)
 
 
 def test_earlier_invoices_count_against_the_received_qty(inside, box_order, as_user):
