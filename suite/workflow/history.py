@@ -8,6 +8,7 @@ turns both into "dept_head approved (on behalf of finance): comment" lines for t
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -83,26 +84,14 @@ def history(
     are told by the process events); `formats` turns a column's stored value into display text.
     """
     inst_ids = [str(i.id) for i in instances]
-    actor, behalf = sa.orm.aliased(User), sa.orm.aliased(User)
-    rows = db.session.execute(  # the people's names come along (one statement, not two)
-        sa.select(AuditEvent, actor.display_name, behalf.display_name)
-        .outerjoin(actor, actor.id == AuditEvent.actor_id)
-        .outerjoin(behalf, behalf.id == AuditEvent.on_behalf_of_id)
-        .where(
-            sa.or_(
-                sa.and_(
-                    AuditEvent.entity_type == "process_instance",
-                    AuditEvent.entity_id.in_(inst_ids),
-                    AuditEvent.action.like("wf.%"),
-                ),
-                sa.and_(
-                    AuditEvent.entity_type == entity_type,
-                    AuditEvent.entity_id == str(entity_id),
-                ),
-            )
-        )
-        .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
-        .limit(limit)
+    rows = db.session.execute(
+        _events_stmt(),
+        {
+            "instances": inst_ids,
+            "entity_type": entity_type,
+            "entity_id": str(entity_id),
+            "limit": limit,
+        },
     ).all()
     events = [row[0] for row in rows]
     specs = {str(i.id): i.process_version.spec for i in instances}
@@ -123,6 +112,33 @@ def history(
         if item is not None:
             items.append(item)
     return items
+
+
+@functools.cache
+def _events_stmt() -> sa.Select:
+    """The events with the names of who acted and on whose behalf (one statement, not two),
+    built once: constructing it with its two user aliases cost ~0.3 ms per page."""
+    actor, behalf = sa.orm.aliased(User), sa.orm.aliased(User)
+    return (
+        sa.select(AuditEvent, actor.display_name, behalf.display_name)
+        .outerjoin(actor, actor.id == AuditEvent.actor_id)
+        .outerjoin(behalf, behalf.id == AuditEvent.on_behalf_of_id)
+        .where(
+            sa.or_(
+                sa.and_(
+                    AuditEvent.entity_type == "process_instance",
+                    AuditEvent.entity_id.in_(sa.bindparam("instances", expanding=True)),
+                    AuditEvent.action.like("wf.%"),
+                ),
+                sa.and_(
+                    AuditEvent.entity_type == sa.bindparam("entity_type"),
+                    AuditEvent.entity_id == sa.bindparam("entity_id"),
+                ),
+            )
+        )
+        .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+        .limit(sa.bindparam("limit"))
+    )
 
 
 def _members_in(events: Sequence[AuditEvent]) -> set[int]:

@@ -35,7 +35,7 @@ from suite.dataio.export import xlsx_response
 from suite.db import db
 from suite.errors import DomainError
 from suite.i18n import datetime_local, labels, money
-from suite.tenancy import get_or_404
+from suite.tenancy import OneOr404
 from suite.views.filters import choice_arg, search_arg
 from suite.views.pagination import newest_first
 from suite.web import redirect_to, render_page
@@ -163,17 +163,19 @@ def order_export() -> Response:
 # --- the order page -------------------------------------------------------------------------------
 
 
+# The order with its supplier, request, lines and items (workspace-scoped, else 404), in one
+# statement (an order has a few lines), built once.
+_ORDER_PAGE = OneOr404(
+    PurchaseOrder,
+    joinedload(PurchaseOrder.supplier),
+    joinedload(PurchaseOrder.request),
+    joinedload(PurchaseOrder.lines).joinedload(PurchaseOrderLine.item),
+    fresh=True,
+)
+
+
 def _load(purchase_order_id: int) -> PurchaseOrder:
-    """The order with its supplier, request, lines and items (workspace-scoped, else 404), in
-    one statement: an order has a few lines."""
-    return get_or_404(
-        PurchaseOrder,
-        purchase_order_id,
-        joinedload(PurchaseOrder.supplier),
-        joinedload(PurchaseOrder.request),
-        joinedload(PurchaseOrder.lines).joinedload(PurchaseOrderLine.item),
-        fresh=True,
-    )
+    return _ORDER_PAGE(purchase_order_id)
 
 
 def order_context(order: PurchaseOrder) -> dict[str, Any]:
