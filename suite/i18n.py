@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -42,10 +42,26 @@ def localized(label: object, locale: str) -> str:
     return str(label) if label else ""
 
 
-def labels(mapping: Mapping[str, object]) -> dict[str, str]:
-    """Lazy labels (`{"draft": _l("Draft"), ...}`) translated once for this response: a lazy
-    string looks its translation up again every time a template prints it."""
-    return {key: str(label) for key, label in mapping.items()}
+class Labels(Mapping[str, str]):
+    """Lazy labels (`{"draft": _l("Draft"), ...}`) for one response: each translated once, when
+    first asked for (a lazy string looks its translation up again every time it is printed; an
+    order page shows one or two of a dozen statuses)."""
+
+    def __init__(self, source: Mapping[str, object]) -> None:
+        self._source = source
+        self._done: dict[str, str] = {}
+
+    def __getitem__(self, key: str) -> str:
+        done = self._done.get(key)
+        if done is None:
+            done = self._done[key] = str(self._source[key])
+        return done
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._source)
+
+    def __len__(self) -> int:
+        return len(self._source)
 
 
 def select_timezone() -> str:

@@ -79,3 +79,19 @@ def test_formats_follow_force_locale(app: Flask) -> None:
         assert english[0] == "CN¥12,345.60"
     finally:
         ctx.pop()
+
+
+def test_labels_translate_each_label_once_in_the_requests_language(app: Flask) -> None:
+    from flask_babel import lazy_gettext
+
+    source = {"draft": lazy_gettext("Draft"), "closed": lazy_gettext("Closed")}
+    ctx = _request(app, "zh_CN", "Asia/Shanghai")
+    try:
+        shown = i18n.Labels(source)
+        assert shown["draft"] == "草稿"
+        assert shown["draft"] is shown["draft"]
+        assert dict(shown.items()) == {"draft": "草稿", "closed": str(source["closed"])}
+        with force_locale("en"):
+            assert i18n.Labels(source)["draft"] == "Draft"
+    finally:
+        ctx.pop()

@@ -345,29 +345,25 @@ def invoice_correct(supplier_invoice_id: int) -> Response:
 # --- on the order's page --------------------------------------------------------------------------
 
 
+_ORDER_INVOICES = (
+    sa.select(SupplierInvoice)
+    .where(SupplierInvoice.order_id == sa.bindparam("order_id"))
+    .order_by(SupplierInvoice.id)
+)
+_ORDER_PAYMENTS = (
+    sa.select(PaymentRequest)
+    .join(SupplierInvoice, SupplierInvoice.id == PaymentRequest.invoice_id)
+    .where(SupplierInvoice.order_id == sa.bindparam("order_id"))
+    .order_by(PaymentRequest.id)
+)
+
+
 @bp.app_template_global("purchasing_billing")
 def billing_for(order: PurchaseOrder) -> dict[str, Any]:
     """The order's invoices and payment requests, for `_invoice_order_section.html`."""
-    invoices = list(
-        db.session.scalars(
-            sa.select(SupplierInvoice)
-            .where(SupplierInvoice.order_id == order.id)
-            .order_by(SupplierInvoice.id)
-        )
-    )
+    invoices = list(db.session.scalars(_ORDER_INVOICES, {"order_id": order.id}))
     # A payment request belongs to an invoice: an order without invoices has none to look for.
-    payments = (
-        list(
-            db.session.scalars(
-                sa.select(PaymentRequest)
-                .join(SupplierInvoice, SupplierInvoice.id == PaymentRequest.invoice_id)
-                .where(SupplierInvoice.order_id == order.id)
-                .order_by(PaymentRequest.id)
-            )
-        )
-        if invoices
-        else []
-    )
+    payments = list(db.session.scalars(_ORDER_PAYMENTS, {"order_id": order.id})) if invoices else []
     return {
         "invoices": invoices,
         "payments": payments,

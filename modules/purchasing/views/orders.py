@@ -34,7 +34,7 @@ from suite.auth.permissions import has_permission, require
 from suite.dataio.export import xlsx_response
 from suite.db import db
 from suite.errors import DomainError
-from suite.i18n import datetime_local, labels, money
+from suite.i18n import Labels, datetime_local, money
 from suite.tenancy import OneOr404
 from suite.views.filters import choice_arg, search_arg
 from suite.views.pagination import newest_first
@@ -120,7 +120,7 @@ def order_list() -> Response:
         "purchase-order-rows",
         items=items,
         next_before=next_before,
-        statuses=labels(STATUSES),
+        statuses=Labels(STATUSES),
         suppliers=_supplier_filter_choices(),
         **filters,
     )
@@ -178,24 +178,25 @@ def _load(purchase_order_id: int) -> PurchaseOrder:
     return _ORDER_PAGE(purchase_order_id)
 
 
+_RECEIPTS = (
+    sa.select(GoodsReceipt)
+    .where(GoodsReceipt.order_id == sa.bindparam("order_id"))
+    .order_by(GoodsReceipt.id)
+)
+
+
 def order_context(order: PurchaseOrder) -> dict[str, Any]:
     """Everything the order page shows (invoices and payments: `_invoice_order_section.html`)."""
     from modules.purchasing.views.receipts import STATUSES as RECEIPT_STATUSES
 
-    receipts = list(
-        db.session.scalars(
-            sa.select(GoodsReceipt)
-            .where(GoodsReceipt.order_id == order.id)
-            .order_by(GoodsReceipt.id)
-        )
-    )
+    receipts = list(db.session.scalars(_RECEIPTS, {"order_id": order.id}))
     me = g.membership
     manage = has_permission("purchasing.order.manage")
     return {
         "order": order,
-        "statuses": labels(STATUSES),
+        "statuses": Labels(STATUSES),
         "receipts": receipts,
-        "receipt_statuses": labels(RECEIPT_STATUSES),
+        "receipt_statuses": Labels(RECEIPT_STATUSES),
         "can_send": manage and order.status in services.SENDABLE,
         "can_confirm": manage and order.status == "draft",
         "can_cancel": manage
@@ -242,13 +243,15 @@ def order_page(
     confirm_form: ConfirmOrderForm | None = None,
 ) -> Response:
     ctx = order_context(order)
+    if confirm_form is None and ctx["can_confirm"]:  # the page shows the form only then
+        confirm_form = ConfirmOrderForm(formdata=None, obj=order)
     return render_page(
         "purchasing/order_detail.html",
         "purchasing/_order_summary.html",
         f"purchase-order-{order.id}-summary",
         status=status,
         notice=notice,
-        confirm_form=confirm_form or ConfirmOrderForm(formdata=None, obj=order),
+        confirm_form=confirm_form,
         **ctx,
     )
 
