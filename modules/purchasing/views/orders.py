@@ -61,11 +61,25 @@ FIELDS = {
 NUMBER = re.compile(r"^[A-Za-z]{2,4}-\d{4}-\d+$")
 
 
-def _list_stmt() -> tuple[sa.Select, dict[str, Any]]:
+# The list shows a few columns of each order and its supplier's name: plain rows, no ORM objects
+# (loading 25 orders and their suppliers as objects cost ~0.5 ms more per page).
+_LIST_ROWS = sa.select(
+    PurchaseOrder.id,
+    PurchaseOrder.number,
+    PurchaseOrder.status,
+    PurchaseOrder.is_asset,
+    PurchaseOrder.amount_total,
+    PurchaseOrder.created_at,
+    Party.name.label("supplier_name"),
+).join(PurchaseOrder.supplier)
+_EXPORT_ROWS = sa.select(PurchaseOrder).options(joinedload(PurchaseOrder.supplier))
+
+
+def _list_stmt(stmt: sa.Select = _EXPORT_ROWS) -> tuple[sa.Select, dict[str, Any]]:
+    """`stmt` narrowed by the list's filters (status, supplier, search), and the filters."""
     status = choice_arg("status", STATUSES)
     supplier_id = request.args.get("supplier_id", type=int)
     q = search_arg(80)
-    stmt = sa.select(PurchaseOrder).options(joinedload(PurchaseOrder.supplier))
     if status:
         stmt = stmt.where(PurchaseOrder.status == status)
     if supplier_id:
@@ -99,21 +113,23 @@ def _search(q: str) -> Any:
     return sa.or_(*conditions) if conditions else sa.false()
 
 
+_SUPPLIER_CHOICES = (
+    sa.select(Party.id, Party.name)
+    .where(Party.is_supplier.is_(True))
+    .order_by(Party.name)
+    .limit(500)
+)
+
+
 def _supplier_filter_choices() -> list[tuple[int, str]]:
-    rows = db.session.execute(
-        sa.select(Party.id, Party.name)
-        .where(Party.is_supplier.is_(True))
-        .order_by(Party.name)
-        .limit(500)
-    ).all()
-    return [(r.id, r.name) for r in rows]
+    return [(r.id, r.name) for r in db.session.execute(_SUPPLIER_CHOICES)]
 
 
 @bp.route("/orders")
 @require("purchasing.order.read")
 def order_list() -> Response:
-    stmt, filters = _list_stmt()
-    items, next_before = newest_first(stmt, PurchaseOrder.id)
+    stmt, filters = _list_stmt(_LIST_ROWS)
+    items, next_before = newest_first(stmt, PurchaseOrder.id, scalars=False)
     return render_page(
         "purchasing/order_list.html",
         "purchasing/_order_rows.html",
