@@ -95,3 +95,23 @@ def test_labels_translate_each_label_once_in_the_requests_language(app: Flask) -
             assert i18n.Labels(source)["draft"] == "Draft"
     finally:
         ctx.pop()
+
+
+def test_template_strings_follow_the_locale_and_force_locale(app: Flask) -> None:
+    from flask import render_template_string
+
+    page = '{{ _("Draft") }}|{{ ngettext("%(num)d item", "%(num)d items", 2) }}'
+    ctx = _request(app, "zh_CN", "Asia/Shanghai")
+    try:
+        chinese = render_template_string(page)
+        assert chinese.startswith("草稿|")
+        with force_locale("en"):
+            assert render_template_string(page) == "Draft|2 items"
+        assert render_template_string(page) == chinese
+    finally:
+        ctx.pop()
+    ctx = _request(app, "en", "Asia/Shanghai")
+    try:
+        assert render_template_string(page) == "Draft|2 items"
+    finally:
+        ctx.pop()
