@@ -212,6 +212,13 @@ def _init_request_hooks(app: Flask) -> None:
         return None
 
     @app.teardown_request
+    def end_read_only_transaction(exc: BaseException | None) -> None:
+        if exc is None:
+            from suite.db import end_if_read_only
+
+            end_if_read_only()
+
+    @app.teardown_request
     def unbind_workspace(exc: BaseException | None) -> None:
         for token in reversed(g.pop("_tokens", [])):
             tenancy.reset_workspace(token)
