@@ -91,6 +91,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _configure_engine(engine: Any) -> None:
+    if engine.dialect.name == "postgresql":
+        from suite.db import track_reads
+
+        track_reads(engine)
     if engine.dialect.name != "sqlite":
         return
 
