@@ -36,6 +36,7 @@ from tests.modules.purchasing.billing_helpers import (
     post_invoice,
     task_logins,
 )
+from tests.modules.purchasing.test_orders import statements
 
 pytest_plugins = ["tests.modules.purchasing.billing_fixtures"]
 
@@ -92,7 +93,7 @@ def test_invoice_over_received_qty_is_rejected_and_opens_an_exception_task_for_t
 
 
 def test_invoice_for_the_received_qty_matches_and_asks_finance_to_pay(
-    inside, two_line_order, as_user
+    app, inside, two_line_order, as_user
 ):
     resp, _ = post_invoice(
         as_user("buyer"), inside, two_line_order, "FP-0001", {BOX: ("480", "2.40")}
@@ -128,6 +129,12 @@ def test_invoice_for_the_received_qty_matches_and_asks_finance_to_pay(
     order_page = as_user("buyer").get(f"/purchasing/orders/{two_line_order}").get_data(as_text=True)
     billing = order_page[order_page.index('class="card bill-order"') :]
     assert "FP-0001" in billing and payment.number in billing
+    # ... in one statement, both tables scoped to the workspace.
+    seen = statements(app, as_user("buyer"), f"/purchasing/orders/{two_line_order}")
+    billing_sql = [s for s in seen if "supplier_invoice" in s or "payment_request" in s]
+    assert len(billing_sql) == 1
+    assert "payment_request.workspace_id" in billing_sql[0]
+    assert "supplier_invoice.workspace_id" in billing_sql[0]
     with inside():
         actors = set(
             db.session.scalars(
