@@ -18,7 +18,8 @@ One line per page: `page=... rps=... p95_ms=... ratio_vs_bare=...` (p95 from wrk
 server_p95_ms from gunicorn's access log), then PASS/FAIL per budget of ARCHITECTURE section 9:
 p95 <= 50 ms and >= 50 % of the bare page's req/s. A page that does not answer 200 is reported and
 not measured. `--explain` prints each page's SQL statements with EXPLAIN ANALYZE of the slowest;
-`--profile N` a cProfile of N in-process requests per page.
+`--profile N` a cProfile of N in-process requests per page; `--cpu N` the CPU time per request of
+the app and of its PostgreSQL backends, in batches of N interleaved with the bare page's.
 """
 
 from __future__ import annotations
@@ -208,6 +209,9 @@ def main() -> None:
     parser.add_argument("--seed-only", action="store_true", help="no servers, no wrk")
     parser.add_argument("--explain", action="store_true", help="SQL of each page, EXPLAIN ANALYZE")
     parser.add_argument("--profile", type=int, default=0, help="cProfile N requests per page")
+    parser.add_argument(
+        "--cpu", type=int, default=0, help="CPU ms per request (app + PostgreSQL), N per batch"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the logs' temporary directory")
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -226,6 +230,10 @@ def main() -> None:
         from bench.web_explain import profile_pages
 
         profile_pages(url, str(workdir / "instance"), args.login, ids, pages, args.profile)
+    if args.cpu:
+        from bench.web_explain import cpu_pages
+
+        cpu_pages(url, str(workdir / "instance"), args.login, ids, pages, args.cpu)
     if args.seed_only:
         shutil.rmtree(workdir, ignore_errors=True)
         print(f"# no servers (--seed-only); {time.perf_counter() - started:.1f}s", flush=True)

@@ -130,3 +130,102 @@ def profile_pages(
         for line in out.getvalue().splitlines():
             if line.strip():
                 print(f"#   {line}")
+
+
+def _backend_cpu_ms(pids: set[int]) -> float | None:
+    """CPU time (user + system) of these PostgreSQL backends from /proc; None when unreadable
+    (a server on another host)."""
+    import os
+
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        total += int(fields[11]) + int(fields[12])
+    return total * 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_pages(
+    url: str,
+    instance: str,
+    login: str,
+    ids: tuple[int, int],
+    pages: list[tuple[str, str, str | None]],
+    requests: int,
+    rounds: int = 8,
+) -> None:
+    """CPU time per in-process request: this process's and its PostgreSQL backends'.
+
+    Wall-clock numbers move 2-3x with other people's runs on a shared machine; CPU time much
+    less. The bare page (bench/bare_app.py) runs in the same process, in batches of `requests`
+    interleaved with each page's, so `x_bare` (median of the per-round ratios) compares pages
+    measured under the same load. Detail ids are random over the whole table.
+    """
+    import random
+    import statistics
+
+    from bench.bare_app import create_app as bare_app
+    from bench.web import make_app
+    from suite.db import db
+    from suite.demo import DEMO_PASSWORD
+
+    app = make_app(url, instance)
+    bare = bare_app(url)
+    pids: set[int] = set()
+
+    def remember(dbapi_conn: Any, _record: Any) -> None:
+        with dbapi_conn.cursor() as cur:
+            cur.execute("SELECT pg_backend_pid()")
+            pids.add(cur.fetchone()[0])
+        dbapi_conn.commit()
+
+    with app.app_context():
+        sa.event.listen(db.engine, "connect", remember)
+    with bare.app_context():
+        from bench.bare_app import db as bare_db
+
+        sa.event.listen(bare_db.engine, "connect", remember)
+    client = app.test_client()
+    _login(client, login, DEMO_PASSWORD)
+    bare_client = bare.test_client()
+    rnd = random.Random(1)
+    runs = [("bare", bare_client, lambda: "/")]
+    for name, path, pattern in pages:
+        target = (
+            (lambda p=pattern: p % rnd.randint(ids[0], ids[1])) if pattern else (lambda p=path: p)
+        )
+        runs.append((name, client, target))
+    app_ms: dict[str, list[float]] = {name: [] for name, _c, _t in runs}
+    pg_ms: dict[str, list[float]] = {name: [] for name, _c, _t in runs}
+
+    def batch(name: str, test_client: Any, target: Any) -> None:
+        pg_before = _backend_cpu_ms(pids)
+        started = time.process_time()
+        for _ in range(requests):
+            status = test_client.get(target()).status_code
+            if status != 200:
+                raise SystemExit(f"--cpu: {name} answered {status}")
+        app_ms[name].append((time.process_time() - started) * 1000 / requests)
+        pg_after = _backend_cpu_ms(pids)
+        if pg_before is not None and pg_after is not None:
+            pg_ms[name].append((pg_after - pg_before) / requests)
+
+    for run in runs:  # warm-up: connections, statement caches, prepared statements
+        batch(*run)
+    for values in (*app_ms.values(), *pg_ms.values()):
+        values.clear()
+    for _ in range(rounds):
+        for run in runs:
+            batch(*run)
+    med = statistics.median
+    for name, _c, _t in runs:
+        app_x = med(a / b for a, b in zip(app_ms[name], app_ms["bare"], strict=True))
+        line = f"cpu page={name} app_ms={med(app_ms[name]):.2f} app_x_bare={app_x:.2f}"
+        if pg_ms[name]:  # /proc counts in clock ticks (10 ms): the mean over all rounds
+            pg, pg_bare = statistics.fmean(pg_ms[name]), statistics.fmean(pg_ms["bare"])
+            total_x = (med(app_ms[name]) + pg) / (med(app_ms["bare"]) + pg_bare)
+            line += f" pg_ms={pg:.2f} total_x_bare={total_x:.2f}"
+        print(f"{line} (median of {rounds} rounds of {requests})", flush=True)

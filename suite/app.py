@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Flask, g, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 from sqlalchemy import event
@@ -89,6 +91,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _configure_engine(engine: Any) -> None:
+    if engine.dialect.name == "postgresql":
+        from suite.db import track_reads
+
+        track_reads(engine)
     if engine.dialect.name != "sqlite":
         return
 
@@ -146,22 +152,31 @@ def _init_login(app: Flask) -> None:
         return redirect(target)
 
 
-def _membership(user_id: int, workspace_id: int | None) -> Any:
-    """One statement: the active member with their user, workspace and roles (or None)."""
+@functools.cache
+def _membership_stmt() -> Any:
+    """Built once: SQLAlchemy keeps a statement's cache key, so a reused statement skips
+    constructing the select and its loader options and keying them (~0.4 ms of every page)."""
     from suite.auth.models import Membership
 
+    return (
+        db.select(Membership)
+        .options(joinedload(Membership.workspace), joinedload(Membership.roles))
+        .where(
+            Membership.user_id == sa.bindparam("user_id"),
+            Membership.workspace_id == sa.bindparam("workspace_id"),
+            Membership.active.is_(True),
+        )
+    )
+
+
+def _membership(user_id: int, workspace_id: int | None) -> Any:
+    """One statement: the active member with their user, workspace and roles (or None)."""
     if workspace_id is None:
         return None
     with tenancy.system():
         return (
             db.session.scalars(
-                db.select(Membership)
-                .options(joinedload(Membership.workspace), joinedload(Membership.roles))
-                .where(
-                    Membership.user_id == user_id,
-                    Membership.workspace_id == workspace_id,
-                    Membership.active.is_(True),
-                )
+                _membership_stmt(), {"user_id": user_id, "workspace_id": workspace_id}
             )
             .unique()
             .one_or_none()
@@ -199,6 +214,13 @@ def _init_request_hooks(app: Flask) -> None:
         g._actor_token = recorder.set_actor(current_user.id)
         g.font_warning = font_warning_for(app)
         return None
+
+    @app.teardown_request
+    def end_read_only_transaction(exc: BaseException | None) -> None:
+        if exc is None:
+            from suite.db import end_if_read_only
+
+            end_if_read_only()
 
     @app.teardown_request
     def unbind_workspace(exc: BaseException | None) -> None:

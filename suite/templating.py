@@ -6,11 +6,11 @@ from functools import lru_cache
 from typing import Any
 
 from babel import Locale
-from flask import Flask, current_app, g
-from flask_babel import get_locale
+from flask import Flask, current_app, g, has_app_context
+from flask_babel import get_locale, get_translations
 
 from suite import i18n
-from suite.web import nav_items
+from suite.web import UrlPattern, nav_items
 
 
 def role_label(role: Any) -> Any:
@@ -60,7 +60,34 @@ def member_name(membership_id: int | None) -> str:
     return cache[membership_id]
 
 
+def _translations() -> Any:
+    """flask-babel's translations for the selected locale, looked up once per locale.
+
+    A page calls `_()` some 30 times; flask-babel finds the domain, the locale and the catalog
+    again on each (about ten Flask context look-ups). The catalog is kept next to flask-babel's
+    own state in `g` for the locale object it was found for, so force_locale() and refresh(),
+    which put another locale object there, get their own.
+    """
+    ctx = g.get("_flask_babel") if has_app_context() else None
+    locale = getattr(ctx, "babel_locale", None)
+    if locale is None:
+        return get_translations()
+    domain = getattr(ctx, "babel_domain", None)
+    memo = getattr(ctx, "suite_translations", None)
+    if memo is None or memo[0] is not locale or memo[1] is not domain:
+        memo = ctx.suite_translations = (locale, domain, get_translations())  # type: ignore[union-attr]
+    return memo[2]
+
+
 def init_templating(app: Flask) -> None:
+    # flask-babel's callables (Babel(configure_jinja=True)), with the catalog looked up once.
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+    )
     app.jinja_env.filters.update(
         member_name=member_name,
         money=i18n.money,
@@ -69,6 +96,7 @@ def init_templating(app: Flask) -> None:
     )
     app.jinja_env.globals.update(
         nav_items=nav_items,
+        url_pattern=UrlPattern,
         role_label=role_label,
         permission_label=permission_label,
     )

@@ -15,7 +15,7 @@ import contextlib
 import contextvars
 import datetime as dt
 from collections.abc import Iterator
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -81,18 +81,34 @@ def get_or_404(model: type[T], ident: int, *options: Any, fresh: bool = False) -
 
     Always queries: `session.get` could return an object the identity map holds from an
     unscoped (SYSTEM) load, bypassing the workspace filter. `options` are loader options
-    (joinedload, ...); `fresh` overwrites what the session already holds of the row.
+    (joinedload, also of a collection: its rows are folded into the one object); `fresh`
+    overwrites what the session already holds of the row. A page that loads the same way on
+    every request builds its loader once with `OneOr404`.
     """
-    from flask import abort
+    return OneOr404(model, *options, fresh=fresh)(ident)
 
-    stmt = sa.select(model).where(model.id == ident).options(*options)  # type: ignore[attr-defined]
-    if fresh:
-        stmt = stmt.execution_options(populate_existing=True)
-    obj = db.session.scalar(stmt)
-    ws = _current.get()
-    if obj is None or (ws != SYSTEM and getattr(obj, "workspace_id", ws) != ws):
-        abort(404)
-    return obj
+
+class OneOr404(Generic[T]):
+    """`get_or_404(model, ident, *options, fresh=...)` with the statement built once.
+
+    `ORDER = OneOr404(PurchaseOrder, joinedload(PurchaseOrder.supplier))` at module level,
+    then `ORDER(order_id)` per request: SQLAlchemy keeps a reused statement's cache key, so
+    building the select and its loader options and keying them is not paid per request.
+    """
+
+    def __init__(self, model: type[T], *options: Any, fresh: bool = False) -> None:
+        self.model = model
+        stmt = sa.select(model).where(model.id == sa.bindparam("ident")).options(*options)  # type: ignore[attr-defined]
+        self.stmt = stmt.execution_options(populate_existing=True) if fresh else stmt
+
+    def __call__(self, ident: int) -> T:
+        from flask import abort
+
+        obj = db.session.scalars(self.stmt, {"ident": ident}).unique().one_or_none()
+        ws = _current.get()
+        if obj is None or (ws != SYSTEM and getattr(obj, "workspace_id", ws) != ws):
+            abort(404)
+        return obj
 
 
 def scoped_models() -> list[type]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -46,6 +47,27 @@ def render_form(page: str, fragment: str, target: str, form: Any, /, **ctx: Any)
     """A form page: 422 with the messages next to the fields when it was posted and invalid."""
     status = 422 if request.method == "POST" and form.errors else 200
     return render_page(page, fragment, target, status=status, form=form, **ctx)
+
+
+_HOLE = 2_147_483_647  # an id no real URL holds: where UrlPattern puts the row's id
+
+
+class UrlPattern:
+    """`url_for(endpoint, key=id, **values)` for the many ids of a list, built once.
+
+    A table of 25 rows calls `url_for` 25 times for the same endpoint (about 12 us each: URL
+    defaults, the rule's converters, quoting); this builds the URL once around a placeholder id
+    and fills each row's integer id in. Only for a rule whose `key` is an `int` converter.
+    """
+
+    def __init__(self, endpoint: str, key: str, **values: Any) -> None:
+        url = url_for(endpoint, **{key: _HOLE}, **values)
+        self._head, hole, self._tail = url.partition(str(_HOLE))
+        if not hole or "?" in self._head:
+            raise ValueError(f"{endpoint}: {key} is not in the URL path")
+
+    def __call__(self, ident: int) -> str:
+        return f"{self._head}{int(ident)}{self._tail}"
 
 
 def redirect_to(endpoint: str, message: str | None = None, **values: Any) -> Response:
@@ -118,13 +140,58 @@ def register_error_handlers(app: Flask) -> None:
         return error_response(500)
 
 
-def nav_items() -> list[Any]:
-    """Menu entries of the loaded manifests that the current member may open."""
-    from flask import current_app
+@dataclass(frozen=True)
+class NavEntry:
+    """A menu entry as the side menu shows it: link, label and icon already resolved."""
 
-    from suite.auth.permissions import has_permission
+    endpoint: str
+    href: str
+    label: str
+    icon: str  # a symbol id in static/img/icons.svg, or a short text glyph
+    sprite: str | None  # the sprite's URL for a symbol id, None for a glyph
+
+
+_NAV_CACHE_SIZE = 256
+
+
+def nav_items() -> tuple[NavEntry, ...]:
+    """Menu entries of the loaded manifests that the current member may open.
+
+    The entries are a function of the manifests (fixed per process), the member's permission
+    set, the locale and the URL root, so they are built once per such key and kept on the app:
+    building them (a permission check, `url_for` twice and a translated label per entry) cost
+    every page about 0.4 ms. A changed role gives a new permission set and so a new key.
+    """
+    from flask import current_app
+    from flask_babel import get_locale
+
+    from suite.auth.permissions import current_permissions
 
     if g.get("membership") is None:
-        return []
-    registry = current_app.extensions["suite.registry"]
-    return [m for m in registry.menus if not m.permission or has_permission(m.permission)]
+        return ()
+    perms = current_permissions()
+    key = (perms, str(get_locale()), request.script_root)
+    cache: dict[Any, tuple[NavEntry, ...]] = current_app.extensions.setdefault(
+        "suite.nav_cache", {}
+    )
+    entries = cache.get(key)
+    if entries is None:
+        from suite.auth.permissions import grants
+
+        registry = current_app.extensions["suite.registry"]
+        sprite = url_for("static", filename="img/icons.svg")
+        entries = tuple(
+            NavEntry(
+                m.endpoint,
+                url_for(m.endpoint),
+                str(m.label),
+                m.icon,
+                sprite if m.icon.isascii() and m.icon.isalpha() else None,
+            )
+            for m in registry.menus
+            if not m.permission or grants(perms, m.permission)
+        )
+        if len(cache) >= _NAV_CACHE_SIZE:
+            cache.clear()
+        cache[key] = entries
+    return entries

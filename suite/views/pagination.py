@@ -51,7 +51,8 @@ def newest_first(
     """Rows of `stmt` by the unique `key` descending, before `?before=<key>` (never OFFSET), and
     the `before` of the next page (None on the last one).
 
-    `scalars=False` returns result rows whose first entity holds the key (a join's lists).
+    `scalars=False` returns result rows: rows of columns that include `key`, or rows whose
+    first entity holds the key (a join's lists).
     """
     size = current_app.config["SUITE_PAGE_SIZE"]
     before = request.args.get("before", type=int)
@@ -61,5 +62,9 @@ def newest_first(
     rows = list(db.session.scalars(stmt) if scalars else db.session.execute(stmt))
     if len(rows) <= size:
         return rows, None
-    last = rows[size - 1] if scalars else rows[size - 1][0]
-    return rows[:size], getattr(last, key.key)
+    last = rows[size - 1]
+    if scalars:
+        return rows[:size], getattr(last, key.key)
+    if key in last._mapping:
+        return rows[:size], last._mapping[key]
+    return rows[:size], getattr(last[0], key.key)

@@ -8,6 +8,7 @@ turns both into "dept_head approved (on behalf of finance): comment" lines for t
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -83,28 +84,23 @@ def history(
     are told by the process events); `formats` turns a column's stored value into display text.
     """
     inst_ids = [str(i.id) for i in instances]
-    events = list(
-        db.session.scalars(
-            sa.select(AuditEvent)
-            .where(
-                sa.or_(
-                    sa.and_(
-                        AuditEvent.entity_type == "process_instance",
-                        AuditEvent.entity_id.in_(inst_ids),
-                        AuditEvent.action.like("wf.%"),
-                    ),
-                    sa.and_(
-                        AuditEvent.entity_type == entity_type,
-                        AuditEvent.entity_id == str(entity_id),
-                    ),
-                )
-            )
-            .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
-            .limit(limit)
-        )
-    )
+    rows = db.session.execute(
+        _events_stmt(),
+        {
+            "instances": inst_ids,
+            "entity_type": entity_type,
+            "entity_id": str(entity_id),
+            "limit": limit,
+        },
+    ).all()
+    events = [row[0] for row in rows]
     specs = {str(i.id): i.process_version.spec for i in instances}
-    users = _user_names({e.actor_id for e in events} | {e.on_behalf_of_id for e in events})
+    users: dict[int, str] = {}
+    for e, actor_name, behalf_name in rows:
+        if e.actor_id and actor_name is not None:
+            users[e.actor_id] = actor_name
+        if e.on_behalf_of_id and behalf_name is not None:
+            users[e.on_behalf_of_id] = behalf_name
     members = member_names(_members_in(events))
     comments = _task_comments(events)
     items = []
@@ -118,12 +114,30 @@ def history(
     return items
 
 
-def _user_names(ids: set[int | None]) -> dict[int, str]:
-    wanted = {i for i in ids if i}
-    if not wanted:
-        return {}
-    return dict(
-        db.session.execute(sa.select(User.id, User.display_name).where(User.id.in_(wanted))).all()
+@functools.cache
+def _events_stmt() -> sa.Select:
+    """The events with the names of who acted and on whose behalf (one statement, not two),
+    built once: constructing it with its two user aliases cost ~0.3 ms per page."""
+    actor, behalf = sa.orm.aliased(User), sa.orm.aliased(User)
+    return (
+        sa.select(AuditEvent, actor.display_name, behalf.display_name)
+        .outerjoin(actor, actor.id == AuditEvent.actor_id)
+        .outerjoin(behalf, behalf.id == AuditEvent.on_behalf_of_id)
+        .where(
+            sa.or_(
+                sa.and_(
+                    AuditEvent.entity_type == "process_instance",
+                    AuditEvent.entity_id.in_(sa.bindparam("instances", expanding=True)),
+                    AuditEvent.action.like("wf.%"),
+                ),
+                sa.and_(
+                    AuditEvent.entity_type == sa.bindparam("entity_type"),
+                    AuditEvent.entity_id == sa.bindparam("entity_id"),
+                ),
+            )
+        )
+        .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+        .limit(sa.bindparam("limit"))
     )
 
 

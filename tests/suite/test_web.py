@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from suite.web import safe_next
 
 
@@ -75,3 +77,55 @@ def test_safe_next():
     assert safe_next("/admin/users?x=1", "/") == "/admin/users?x=1"
     for bad in (None, "", "http://x", "//x", "/\\x", "x", "https:/x"):
         assert safe_next(bad, "/") == "/"
+
+
+def _menu(client) -> str:
+    html = client.get("/").get_data(as_text=True)
+    return html[html.index('<nav class="sidenav"') : html.index("</nav>")]
+
+
+def test_menu_follows_a_changed_role_and_the_language(
+    app, make_workspace, make_member, client, login_as
+):
+    """The side menu is built once per (permissions, locale, URL root): a role that gains or
+    loses a permission shows on the next page, and so does a language switch."""
+    import sqlalchemy as sa
+
+    from suite.auth.models import Role
+    from suite.db import db
+    from suite.tenancy import use_workspace
+
+    ws = make_workspace("acme")
+    make_member(ws, "sam", roles=("suite.staff",))
+    login_as(client, "sam")
+
+    def staff_permissions(change) -> None:
+        with app.app_context(), use_workspace(ws.id):
+            role = db.session.scalars(sa.select(Role).where(Role.code == "suite.staff")).one()
+            role.permissions = change(list(role.permissions))
+            db.session.commit()
+
+    assert 'href="/purchasing/orders"' not in _menu(client)
+    staff_permissions(lambda perms: [*perms, "purchasing.order.read"])
+    menu = _menu(client)
+    assert 'href="/purchasing/orders"' in menu
+    assert "采购订单" in menu
+    assert client.form("/language", {"locale": "en"}).status_code == 303
+    menu = _menu(client)
+    assert "Purchase orders" in menu and "采购订单" not in menu
+    staff_permissions(lambda perms: [p for p in perms if p != "purchasing.order.read"])
+    assert 'href="/purchasing/orders"' not in _menu(client)
+
+
+def test_url_pattern_builds_what_url_for_builds(app):
+    from flask import url_for
+
+    from suite.web import UrlPattern
+
+    with app.test_request_context("/", base_url="http://example.test/erp"):
+        order_url = UrlPattern("purchasing.order_detail", "purchase_order_id")
+        for ident in (1, 42, 1_000_000):
+            assert order_url(ident) == url_for("purchasing.order_detail", purchase_order_id=ident)
+        assert order_url(7) == "/erp/purchasing/orders/7"
+        with pytest.raises(ValueError, match="not in the URL path"):
+            UrlPattern("purchasing.order_list", "before")

@@ -345,26 +345,26 @@ def invoice_correct(supplier_invoice_id: int) -> Response:
 # --- on the order's page --------------------------------------------------------------------------
 
 
+# The order's invoices, each with its payment requests (or one row with none), in one statement.
+_ORDER_INVOICES = (
+    sa.select(SupplierInvoice, PaymentRequest)
+    .outerjoin(PaymentRequest, PaymentRequest.invoice_id == SupplierInvoice.id)
+    .where(SupplierInvoice.order_id == sa.bindparam("order_id"))
+    .order_by(SupplierInvoice.id, PaymentRequest.id)
+)
+
+
 @bp.app_template_global("purchasing_billing")
 def billing_for(order: PurchaseOrder) -> dict[str, Any]:
     """The order's invoices and payment requests, for `_invoice_order_section.html`."""
-    invoices = list(
-        db.session.scalars(
-            sa.select(SupplierInvoice)
-            .where(SupplierInvoice.order_id == order.id)
-            .order_by(SupplierInvoice.id)
-        )
-    )
-    payments = list(
-        db.session.scalars(
-            sa.select(PaymentRequest)
-            .join(SupplierInvoice, SupplierInvoice.id == PaymentRequest.invoice_id)
-            .where(SupplierInvoice.order_id == order.id)
-            .order_by(PaymentRequest.id)
-        )
-    )
+    invoices: dict[int, SupplierInvoice] = {}
+    payments: list[PaymentRequest] = []
+    for invoice, payment in db.session.execute(_ORDER_INVOICES, {"order_id": order.id}):
+        invoices.setdefault(invoice.id, invoice)
+        if payment is not None:
+            payments.append(payment)
     return {
-        "invoices": invoices,
+        "invoices": list(invoices.values()),
         "payments": payments,
         "statuses": STATUSES,
         "payment_statuses": payment_services.STATUS_LABELS,

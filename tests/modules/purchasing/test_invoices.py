@@ -17,6 +17,8 @@ from modules.purchasing.models import (
     PurchaseOrder,
     SupplierInvoice,
 )
+from suite.audit.models import AuditEvent
+from suite.auth.models import User
 from suite.db import db
 from suite.tenancy import Workspace
 from suite.workflow.models import ProcessInstance, WorkflowTask
@@ -34,6 +36,7 @@ from tests.modules.purchasing.billing_helpers import (
     post_invoice,
     task_logins,
 )
+from tests.modules.purchasing.test_orders import statements
 
 pytest_plugins = ["tests.modules.purchasing.billing_fixtures"]
 
@@ -90,7 +93,7 @@ def test_invoice_over_received_qty_is_rejected_and_opens_an_exception_task_for_t
 
 
 def test_invoice_for_the_received_qty_matches_and_asks_finance_to_pay(
-    inside, two_line_order, as_user
+    app, inside, two_line_order, as_user
 ):
     resp, _ = post_invoice(
         as_user("buyer"), inside, two_line_order, "FP-0001", {BOX: ("480", "2.40")}
@@ -122,6 +125,29 @@ def test_invoice_for_the_received_qty_matches_and_asks_finance_to_pay(
     page = as_user("buyer").get(resp.headers["Location"]).get_data(as_text=True)
     assert "FP-0001" in page
     assert payment.number in page
+    # The order's page lists the invoice with its payment request, and its history who acted.
+    order_page = as_user("buyer").get(f"/purchasing/orders/{two_line_order}").get_data(as_text=True)
+    billing = order_page[order_page.index('class="card bill-order"') :]
+    assert "FP-0001" in billing and payment.number in billing
+    # ... in one statement, both tables scoped to the workspace.
+    seen = statements(app, as_user("buyer"), f"/purchasing/orders/{two_line_order}")
+    billing_sql = [s for s in seen if "supplier_invoice" in s or "payment_request" in s]
+    assert len(billing_sql) == 1
+    assert "payment_request.workspace_id" in billing_sql[0]
+    assert "supplier_invoice.workspace_id" in billing_sql[0]
+    with inside():
+        actors = set(
+            db.session.scalars(
+                sa.select(User.display_name)
+                .join(AuditEvent, AuditEvent.actor_id == User.id)
+                .where(
+                    AuditEvent.entity_type == "purchase_order",
+                    AuditEvent.entity_id == str(two_line_order),
+                )
+            )
+        )
+    timeline = order_page[order_page.index('class="timeline wf-history"') :]
+    assert actors and all(f"<strong>{name}</strong>" in timeline for name in actors)
 
 
 def test_earlier_invoices_count_against_the_received_qty(inside, box_order, as_user):
