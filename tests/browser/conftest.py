@@ -66,7 +66,16 @@ class LiveServer:
         with self.changed:
             self.active += 1
         try:
-            return self.app(environ, start_response)
+            # Read the body here and close the response at once: when the browser drops a
+            # connection mid-response (a navigation cancels an image), werkzeug's dev server can
+            # fail before closing the app's iterable, and the open static file then surfaces as
+            # a ResourceWarning in whichever test runs next.
+            response = self.app(environ, start_response)
+            try:
+                return [b"".join(response)]
+            finally:
+                if hasattr(response, "close"):
+                    response.close()
         finally:
             with self.changed:
                 self.active -= 1
