@@ -97,6 +97,8 @@ class PurchaseOrder(WorkspaceScoped, db.Model):
     lines: Mapped[list[PurchaseOrderLine]] = relationship(
         order_by="PurchaseOrderLine.id", cascade="all, delete-orphan"
     )
+    # Read-only: the order page loads them with the order (receipts are created by services).
+    receipts: Mapped[list[GoodsReceipt]] = relationship(order_by="GoodsReceipt.id", viewonly=True)
 
     __table_args__ = (
         sa.UniqueConstraint("workspace_id", "number"),

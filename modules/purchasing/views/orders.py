@@ -24,7 +24,6 @@ from modules.crm.models import Party
 from modules.purchasing.blueprint import bp
 from modules.purchasing.forms import ConfirmOrderForm
 from modules.purchasing.models import (
-    GoodsReceipt,
     PurchaseOrder,
     PurchaseOrderLine,
 )
@@ -179,13 +178,15 @@ def order_export() -> Response:
 # --- the order page -------------------------------------------------------------------------------
 
 
-# The order with its supplier, request, lines and items (workspace-scoped, else 404), in one
-# statement (an order has a few lines), built once.
+# The order with its supplier, request, lines and items and its goods receipts (workspace-scoped,
+# else 404), in one statement (an order has a few lines and receipts: lines x receipts rows),
+# built once.
 _ORDER_PAGE = OneOr404(
     PurchaseOrder,
     joinedload(PurchaseOrder.supplier),
     joinedload(PurchaseOrder.request),
     joinedload(PurchaseOrder.lines).joinedload(PurchaseOrderLine.item),
+    joinedload(PurchaseOrder.receipts),
     fresh=True,
 )
 
@@ -194,24 +195,16 @@ def _load(purchase_order_id: int) -> PurchaseOrder:
     return _ORDER_PAGE(purchase_order_id)
 
 
-_RECEIPTS = (
-    sa.select(GoodsReceipt)
-    .where(GoodsReceipt.order_id == sa.bindparam("order_id"))
-    .order_by(GoodsReceipt.id)
-)
-
-
 def order_context(order: PurchaseOrder) -> dict[str, Any]:
     """Everything the order page shows (invoices and payments: `_invoice_order_section.html`)."""
     from modules.purchasing.views.receipts import STATUSES as RECEIPT_STATUSES
 
-    receipts = list(db.session.scalars(_RECEIPTS, {"order_id": order.id}))
     me = g.membership
     manage = has_permission("purchasing.order.manage")
     return {
         "order": order,
         "statuses": Labels(STATUSES),
-        "receipts": receipts,
+        "receipts": order.receipts,
         "receipt_statuses": Labels(RECEIPT_STATUSES),
         "can_send": manage and order.status in services.SENDABLE,
         "can_confirm": manage and order.status == "draft",

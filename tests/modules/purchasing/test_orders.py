@@ -13,6 +13,7 @@ from flask_babel import force_locale
 from openpyxl import load_workbook
 
 from modules.purchasing.models import (
+    GoodsReceipt,
     PaymentRequest,
     PurchaseOrder,
     SupplierInvoice,
@@ -291,6 +292,27 @@ def test_list_and_order_page_cost_the_same_few_statements_however_many_rows(
     assert len(page_big) <= page_one + 1  # the receipt's users/names at most
     assert list_one <= 8 and page_one <= 14
     assert not any("count(" in s.lower() and "purchase_order" in s.lower() for s in page_big)
+
+
+def test_order_page_loads_its_receipts_with_the_order_in_one_scoped_statement(
+    app, world, as_user, inside
+):
+    order_id = world.order(lines=[(BOX, "SUP-001", "5", "2.40"), (FERT, "SUP-001", "2", "180.00")])
+    first = world.receive(order_id, {BOX: "1"})
+    second = world.receive(order_id, {BOX: "2", FERT: "1"})
+    with inside():
+        numbers = [db.session.get(GoodsReceipt, i).number for i in (first, second)]
+    buyer = as_user("buyer")
+    seen = statements(app, buyer, f"/purchasing/orders/{order_id}")
+    receipt_sql = [s for s in seen if "goods_receipt" in s]
+    assert len(receipt_sql) == 1 and "purchase_order_line" in receipt_sql[0]
+    assert re.search(r"goods_receipt\w*\.workspace_id = ", receipt_sql[0])  # scoped
+    page = buyer.get(f"/purchasing/orders/{order_id}").get_data(as_text=True)
+    section = page[page.index(f'id="purchase-order-{order_id}-receipts"') :]
+    # every receipt once, oldest first, and each line once although lines x receipts rows came back
+    assert section.index(numbers[0]) < section.index(numbers[1])
+    assert all(section.count(f">{n}</a>") == 1 for n in numbers)
+    assert len(re.findall(r'id="purchase-order-line-\d+"', page)) == 2
 
 
 def test_order_page_shows_the_unit_in_the_pages_language(world, as_user, inside):
