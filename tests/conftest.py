@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -41,6 +42,15 @@ def require_or_skip(kind: str, reason: str) -> None:
     if kind in _REQUIRED:
         pytest.fail(f"{reason} (SUITE_TEST_REQUIRE={kind} says these tests must run)")
     pytest.skip(reason)
+
+
+def have_tools(*names: str) -> bool:
+    """Whether these command-line tools (pdftoppm, zbarimg, ...) are on PATH; where CI says the
+    tools must be there (SUITE_TEST_REQUIRE=tools), a missing one fails the test instead."""
+    missing = [n for n in names if shutil.which(n) is None]
+    if missing and "tools" in _REQUIRED:
+        pytest.fail(f"{', '.join(missing)} not installed (SUITE_TEST_REQUIRE=tools)")
+    return not missing
 
 
 def make_app(database_url: str, instance_path: str, **extra: Any) -> Flask:

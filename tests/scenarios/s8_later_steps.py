@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-import shutil
 import subprocess
 import tempfile
 from decimal import Decimal
@@ -36,6 +35,7 @@ from suite.db import db, utcnow
 from suite.notify.models import OutboxMessage
 from suite.workflow import timers
 from suite.workflow.models import WorkflowTask
+from tests.conftest import have_tools
 from tests.modules.inspections.factories import submit_run
 from tests.scenarios.s8_steps import S8
 from tests.suite.checklist_helpers import png
@@ -214,7 +214,7 @@ class S8Later(S8):
         assert "Plant 总厂" in page and "88.9%" in page
         pdf = admin.get(f"/inspections/runs/{report_run_id}/report.pdf")
         assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
-        if shutil.which("pdfimages"):
+        if have_tools("pdfimages"):
             with tempfile.TemporaryDirectory() as tmp:
                 Path(tmp, "r.pdf").write_bytes(pdf.data)
                 listing = subprocess.run(

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
 import subprocess
 import tempfile
 from decimal import Decimal
@@ -25,7 +24,7 @@ import sqlalchemy as sa
 from suite.checklists.models import ChecklistRun, Checkpoint
 from suite.db import db, utcnow
 from suite.demo import DEMO_PASSWORD
-from tests.conftest import Client
+from tests.conftest import Client, have_tools
 from tests.helpers.demo import DemoScenario
 from tests.suite.checklist_helpers import png
 
@@ -95,7 +94,7 @@ class S8(DemoScenario):
             "/checkpoints/labels.pdf?" + "&".join(f"checkpoint={i}" for i, _t in points.values())
         )
         assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
-        if shutil.which("zbarimg") and shutil.which("pdftoppm"):
+        if have_tools("zbarimg", "pdftoppm"):
             with tempfile.TemporaryDirectory() as tmp:
                 Path(tmp, "labels.pdf").write_bytes(pdf.data)
                 subprocess.run(

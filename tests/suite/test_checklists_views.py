@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 
 import pytest
@@ -14,6 +13,7 @@ from suite.checklists.models import ChecklistAnswer, ChecklistRun, Checkpoint
 from suite.checklists.signals import run_submitted
 from suite.db import db
 from suite.tenancy import use_workspace
+from tests.conftest import have_tools
 from tests.suite.checklist_helpers import ALL_TYPES, build_template, png
 
 
@@ -261,7 +261,7 @@ def test_checkpoint_form_qr_and_revoke(app, site, client, login_as):
 def test_label_sheet_pdf_has_a_cjk_font_and_qr_codes_decode_to_the_checkpoint_urls(
     app, site, client, login_as, tmp_path
 ):
-    if not (shutil.which("pdffonts") and shutil.which("pdftoppm") and shutil.which("zbarimg")):
+    if not have_tools("pdffonts", "pdftoppm", "zbarimg"):
         pytest.skip("poppler-utils and zbar-tools are needed")
     login_as(client, "boss")
     with app.app_context(), use_workspace(site["ws"].id):
