@@ -12,8 +12,9 @@ import hashlib
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, make_response
 from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.wrappers import Response
 
 from suite.db import WorkspaceScoped, db, utcnow
 
@@ -65,3 +66,14 @@ def store(
 
 def read(row: StoredFile) -> bytes:
     return _path(row.workspace_id, row.sha256).read_bytes()
+
+
+def file_response(row: StoredFile) -> Response:
+    """A stored file as a response: private to the browser's cache, never sniffed into another
+    type, never run as a page (its own CSP). Callers check first who may see it."""
+    resp = make_response(read(row))
+    resp.mimetype = row.content_type
+    resp.headers["Cache-Control"] = "private, max-age=86400"
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    resp.headers["Content-Security-Policy"] = "default-src 'none'"
+    return resp

@@ -3,11 +3,10 @@ kernel's process panel and timeline, the fix form (photo + note) and the verific
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, g, request, send_file
+from flask import abort, g, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
@@ -218,11 +217,7 @@ def image_response(row: files.StoredFile) -> Response:
     """A stored photo, private to the browser's cache, never sniffed into something else."""
     if not row.content_type.startswith("image/"):
         abort(404)
-    resp = send_file(io.BytesIO(files.read(row)), mimetype=row.content_type, max_age=86400)
-    resp.headers["Cache-Control"] = "private, max-age=86400"
-    resp.headers["X-Content-Type-Options"] = "nosniff"
-    resp.headers["Content-Security-Policy"] = "default-src 'none'"
-    return resp
+    return files.file_response(row)
 
 
 @bp.route("/actions/<int:corrective_action_id>/files/<int:stored_file_id>")

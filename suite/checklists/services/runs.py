@@ -70,6 +70,14 @@ def answers_of(run: ChecklistRun) -> dict[str, ChecklistAnswer]:
     return {a.item_key: a for a in rows}
 
 
+def file_ids(run: ChecklistRun) -> set[int]:
+    """The stored files a run refers to: its answers' photos and its signature."""
+    ids = {i for a in answers_of(run).values() for i in a.photo_ids or []}
+    if run.signature_file_id is not None:
+        ids.add(run.signature_file_id)
+    return ids
+
+
 def draft_answer(run: ChecklistRun, key: str) -> tuple[dict[str, Any], ChecklistAnswer]:
     """The item's spec and its answer row (new if none yet); refuses a submitted run."""
     if run.status != DRAFT:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, current_app, g, make_response
+from flask import abort, current_app, g
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
@@ -78,13 +78,6 @@ def checkpoint_runs(checkpoint_id: int) -> Response:
 def checklist_run_file(checklist_run_id: int, stored_file_id: int) -> Response:
     """A photo or signature of a run, to whoever may see the run."""
     run = visible_run(checklist_run_id)
-    row = get_or_404(StoredFile, stored_file_id)
-    used = {i for a in services.answers_of(run).values() for i in a.photo_ids or []}
-    if row.id not in used and row.id != run.signature_file_id:
+    if stored_file_id not in services.file_ids(run):
         abort(404)
-    resp = make_response(files.read(row))
-    resp.mimetype = row.content_type
-    resp.headers["Cache-Control"] = "private, max-age=86400"
-    resp.headers["X-Content-Type-Options"] = "nosniff"
-    resp.headers["Content-Security-Policy"] = "default-src 'none'"
-    return resp
+    return files.file_response(get_or_404(StoredFile, stored_file_id))

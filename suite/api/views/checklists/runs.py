@@ -6,7 +6,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import abort, g, jsonify, make_response, request
+from flask import abort, g, jsonify, request
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -167,11 +167,6 @@ def checklist_run_file(checklist_run_id: int, stored_file_id: int) -> Response:
         404: {$ref: '#/components/responses/NotFound'}
     """
     run = visible_run(checklist_run_id)
-    row = get_or_404(StoredFile, stored_file_id)
-    used = {i for a in services.answers_of(run).values() for i in a.photo_ids or []}
-    if row.id not in used and row.id != run.signature_file_id:
+    if stored_file_id not in services.file_ids(run):
         abort(404)
-    resp = make_response(files.read(row))
-    resp.mimetype = row.content_type
-    resp.headers["X-Content-Type-Options"] = "nosniff"
-    return resp
+    return files.file_response(get_or_404(StoredFile, stored_file_id))
